@@ -1,0 +1,95 @@
+namespace HeroProc.Data;
+
+// Row records: one per table, columns mapped by name (snake_case to PascalCase). JSON columns stay
+// strings here; their shape belongs to the API's contracts, not to storage. Enum columns are read
+// into a ...Text property (see DapperTypeHandlers for why).
+
+public sealed record ActionRow
+{
+    public long Id { get; init; }
+    public required string Name { get; init; }
+    public string? Service { get; init; }
+    public int Position { get; init; }
+    public required string SpecJson { get; init; }
+    public string TagsJson { get; init; } = "[]";
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset UpdatedAt { get; init; }
+}
+
+public sealed record ServiceRow
+{
+    public long Id { get; init; }
+    public required string Name { get; init; }
+    public string? Description { get; init; }
+    public string RequiresJson { get; init; } = "[]";
+    public string AfterJson { get; init; } = "[]";
+    public WantedStatus WantedStatus { get; init; } = WantedStatus.Stop;
+    public string WantedStatusText { get => WantedStatus.ToText(); init => WantedStatus = EnumText<WantedStatus>.Parse(value); }
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset UpdatedAt { get; init; }
+}
+
+public sealed record RunRow
+{
+    public long Id { get; init; }
+    public string? Name { get; init; }
+    public string? Service { get; init; }
+    public string? Schedule { get; init; }
+    public long? RetryOf { get; init; }
+    public RunStatus Status { get; init; }
+    public string StatusText { get => Status.ToText(); init => Status = EnumText<RunStatus>.Parse(value); }
+    public string TagsJson { get; init; } = "[]";
+    public string EnvJson { get; init; } = "{}";
+    public int? MaxParallel { get; init; }
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset? StartedAt { get; init; }
+    public DateTimeOffset? FinishedAt { get; init; }
+}
+
+public sealed record JobRow
+{
+    public long Id { get; init; }
+    public long RunId { get; init; }
+    public required string Name { get; init; }
+    public string? Action { get; init; }
+    public JobStatus Status { get; init; }
+    public string StatusText { get => Status.ToText(); init => Status = EnumText<JobStatus>.Parse(value); }
+    public int Attempt { get; init; } = 1;
+    public int? Pid { get; init; }
+    public int? ExitCode { get; init; }
+    public string? Signal { get; init; }
+    public string? Error { get; init; }
+    public string DependsOnJson { get; init; } = "[]";
+    public required string SpecJson { get; init; }
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset? StartedAt { get; init; }
+    public DateTimeOffset? FinishedAt { get; init; }
+}
+
+public sealed record JobEventRow
+{
+    public long Id { get; init; }
+    public long JobId { get; init; }
+    public JobStatus Status { get; init; }
+    public string StatusText { get => Status.ToText(); init => Status = EnumText<JobStatus>.Parse(value); }
+    public int Attempt { get; init; }
+    public DateTimeOffset At { get; init; }
+    public string? Detail { get; init; }
+}
+
+/// <summary>How many jobs of one run are in one status.</summary>
+public sealed record JobCountRow
+{
+    public long RunId { get; init; }
+    public JobStatus Status { get; init; }
+    public string StatusText { get => Status.ToText(); init => Status = EnumText<JobStatus>.Parse(value); }
+    public int Count { get; init; }
+}
+
+public sealed record IdempotencyKeyRow
+{
+    public required string Key { get; init; }
+    public required string RequestHash { get; init; }
+    public long RunId { get; init; }
+    public DateTimeOffset CreatedAt { get; init; }
+}

@@ -1,0 +1,95 @@
+using System.Data;
+using Dapper;
+
+namespace HeroProc.Data;
+
+/// <summary>Runs with their jobs: a run is always written and deleted whole.</summary>
+public static class RunRepository
+{
+    const string Columns =
+        "id, name, service, schedule, retry_of, status AS status_text, tags_json, env_json, max_parallel, created_at, started_at, finished_at";
+
+    /// <summary>Inserts the run, its jobs and each job's first <c>pending</c> event.</summary>
+    public static async Task<long> InsertAsync(IDbTransaction tx, RunRow run, IReadOnlyList<JobRow> jobs, DateTimeOffset now)
+    {
+        if (jobs.Count == 0)
+            throw new ArgumentException("A run has at least one job.", nameof(jobs));
+        var connection = tx.Connection!;
+        var runId = await connection.ExecuteScalarAsync<long>(
+            """
+            INSERT INTO runs (name, service, schedule, retry_of, status, tags_json, env_json, max_parallel, created_at)
+            VALUES (@Name, @Service, @Schedule, @RetryOf, @Status, @TagsJson, @EnvJson, @MaxParallel, @now)
+            RETURNING id
+            """, new { run.Name, run.Service, run.Schedule, run.RetryOf, Status = run.Status.ToText(), run.TagsJson, run.EnvJson, run.MaxParallel, now }, tx);
+        await connection.ExecuteAsync(
+            """
+            INSERT INTO jobs (run_id, name, action, status, attempt, depends_on_json, spec_json, created_at)
+            VALUES (@runId, @Name, @Action, @Status, @Attempt, @DependsOnJson, @SpecJson, @now)
+            """, jobs.Select(j => new { runId, j.Name, j.Action, Status = j.Status.ToText(), j.Attempt, j.DependsOnJson, j.SpecJson, now }), tx);
+        await connection.ExecuteAsync(
+            """
+            INSERT INTO job_events (job_id, status, attempt, at, detail)
+            SELECT id, status, attempt, @now, NULL FROM jobs WHERE run_id = @runId ORDER BY id
+            """, new { runId, now }, tx);
+        return runId;
+    }
+
+    public static Task<RunRow?> GetAsync(IDbTransaction tx, long id) =>
+        tx.Connection!.QuerySingleOrDefaultAsync<RunRow>($"SELECT {Columns} FROM runs WHERE id = @id", new { id }, tx);
+
+    /// <summary>One page, newest first, with keyset paging on the id.</summary>
+    public static async Task<IReadOnlyList<RunRow>> ListAsync(IDbTransaction tx, RunFilter filter, long? beforeId, int limit)
+    {
+        var where = new List<string>();
+        if (beforeId is not null) where.Add("id < @beforeId");
+        if (filter.Status is not null) where.Add("status = @Status");
+        if (filter.Service is not null) where.Add("service = @Service");
+        if (filter.Schedule is not null) where.Add("schedule = @Schedule");
+        if (filter.Since is not null) where.Add("created_at >= @Since");
+        if (filter.Tag is not null) where.Add("EXISTS (SELECT 1 FROM json_each(runs.tags_json) t WHERE t.value = @Tag)");
+        var sql = $"SELECT {Columns} FROM runs {(where.Count > 0 ? "WHERE " + string.Join(" AND ", where) : "")} ORDER BY id DESC LIMIT @limit";
+        return (await tx.Connection!.QueryAsync<RunRow>(
+            sql, new { beforeId, Status = filter.Status?.ToText(), filter.Service, filter.Schedule, filter.Since, filter.Tag, limit }, tx)).AsList();
+    }
+
+    public static async Task<IReadOnlyList<JobCountRow>> JobCountsAsync(IDbTransaction tx, IReadOnlyCollection<long> runIds) =>
+        runIds.Count == 0
+            ? []
+            : (await tx.Connection!.QueryAsync<JobCountRow>(
+                """
+                SELECT run_id, status AS status_text, COUNT(*) AS count FROM jobs
+                WHERE run_id IN @runIds
+                GROUP BY run_id, status
+                """, new { runIds }, tx)).AsList();
+
+    /// <summary>Deletes a finished run whole; false when it is unfinished (the caller tells 404 from 409).</summary>
+    public static async Task<bool> DeleteFinishedAsync(IDbTransaction tx, long id) =>
+        await tx.Connection!.ExecuteAsync(
+            "DELETE FROM runs WHERE id = @id AND status IN @finished",
+            new { id, finished = StatusSets.FinishedRun.Select(s => s.ToText()) }, tx) == 1;
+
+    /// <summary>
+    /// Deletes up to <paramref name="batchSize"/> finished runs matching the filter, oldest first, each
+    /// with its jobs, events and keys; returns how many went. Callers loop, one transaction a batch.
+    /// </summary>
+    public static async Task<int> DeleteFinishedBatchAsync(
+        IDbTransaction tx, IReadOnlyCollection<RunStatus> statuses, DateTimeOffset? finishedBefore, int batchSize) =>
+        await tx.Connection!.ExecuteAsync(
+            """
+            DELETE FROM runs WHERE id IN (
+                SELECT id FROM runs
+                WHERE status IN @statuses AND finished_at IS NOT NULL
+                  AND (@finishedBefore IS NULL OR finished_at < @finishedBefore)
+                ORDER BY id
+                LIMIT @batchSize)
+            """, new { statuses = statuses.Select(s => s.ToText()), finishedBefore, batchSize }, tx);
+
+    public static async Task<(int Runs, int Jobs)> DeleteAllAsync(IDbTransaction tx)
+    {
+        var jobs = await tx.Connection!.ExecuteScalarAsync<int>("SELECT COUNT(*) FROM jobs", transaction: tx);
+        var runs = await tx.Connection!.ExecuteAsync("DELETE FROM runs", transaction: tx);
+        return (runs, jobs);
+    }
+}
+
+public sealed record RunFilter(RunStatus? Status, string? Service, string? Schedule, string? Tag, DateTimeOffset? Since);
