@@ -33,6 +33,13 @@ public static class ActionRepository
         tx.Connection!.QueryAsync<ActionRow>(
             $"SELECT {Columns} FROM actions WHERE service = @service ORDER BY position", new { service }, tx);
 
+    public static async Task<ILookup<string, ActionRow>> ListByServicesAsync(IDbTransaction tx, IReadOnlyCollection<string> services) =>
+        services.Count == 0
+            ? Array.Empty<ActionRow>().ToLookup(a => a.Service!)
+            : (await tx.Connection!.QueryAsync<ActionRow>(
+                $"SELECT {Columns} FROM actions WHERE service IN @services ORDER BY service, position", new { services }, tx))
+                .ToLookup(a => a.Service!);
+
     /// <summary>Creates or replaces a standalone action.</summary>
     public static Task<ActionRow> UpsertStandaloneAsync(
         IDbTransaction tx, string name, string specJson, string tagsJson, DateTimeOffset now) =>

@@ -1,0 +1,96 @@
+using System.Reflection;
+using FluentValidation;
+using HeroProc.Api.Actions;
+using HeroProc.Api.Http;
+using HeroProc.Api.Jobs;
+using HeroProc.Api.Runs;
+using HeroProc.Api.Services;
+using HeroProc.Api.SystemEndpoints;
+using HeroProc.Data;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
+
+namespace HeroProc.Api;
+
+/// <summary>Service registration and the request pipeline, kept out of Program.cs so it stays short.</summary>
+public static class HeroProcSetup
+{
+    const string DefaultUrl = "http://127.0.0.1:5180";
+
+    public static WebApplicationBuilder AddHeroProc(this WebApplicationBuilder builder)
+    {
+        if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
+            builder.WebHost.UseUrls(DefaultUrl);
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = Validation.Limits.RequestBodyBytes);
+
+        var services = builder.Services;
+        services.Configure<HeroProcOptions>(builder.Configuration.GetSection(HeroProcOptions.Section));
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<ServerClock>();
+        services.AddSingleton(provider =>
+        {
+            var options = provider.GetRequiredService<IOptions<HeroProcOptions>>().Value;
+            return new Db(Path.Combine(DataDirectory.Ensure(options.DataDir), "heroproc.db"), options.Durability);
+        });
+
+        services.Configure<JsonOptions>(options => ApiJson.Configure(options.SerializerOptions));
+        services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
+        services.AddProblemDetails();
+        services.AddExceptionHandler<ProblemExceptionHandler>();
+
+        ValidatorOptions.Global.PropertyNameResolver = (_, member, _) => member is null ? null : CamelCase(member.Name);
+        ValidatorOptions.Global.DisplayNameResolver = (_, member, _) => member is null ? null : CamelCase(member.Name);
+        services.AddValidatorsFromAssemblyContaining<HeroProcOptions>(
+            ServiceLifetime.Singleton, filter: scan => scan.ValidatorType.GetConstructor(Type.EmptyTypes) is not null,
+            includeInternalTypes: true);
+
+        services.AddEndpointsApiExplorer();
+        services.AddSwaggerGen(swagger =>
+        {
+            swagger.SwaggerDoc("v1", new() { Title = "HeroProc", Version = "v1", Description = ApiDescription });
+            var xml = Path.Combine(AppContext.BaseDirectory, $"{Assembly.GetExecutingAssembly().GetName().Name}.xml");
+            if (File.Exists(xml))
+                swagger.IncludeXmlComments(xml);
+        });
+        return builder;
+    }
+
+    public static async Task UseHeroProcAsync(this WebApplication app)
+    {
+        await app.Services.GetRequiredService<Db>().MigrateAsync();
+
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseRequestBodyLimit();
+        app.UseSwagger();
+        app.UseSwaggerUI();
+
+        app.MapActions();
+        app.MapRuns();
+        app.MapJobs();
+        app.MapServices();
+        app.MapSystem();
+    }
+
+    static string CamelCase(string name) => System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(name);
+
+    const string ApiDescription =
+        "HeroProc runs and supervises OS processes. Errors are RFC 9457 problem documents: 400 invalid input " +
+        "(a validation problem names each field in 'errors'), 404 unknown resource or malformed id, 409 state conflict, " +
+        "413 body over 1 MiB, 422 idempotency-key reuse with a different body; a rejected request writes nothing. " +
+        "Lists take 'limit' (1–500, default 50) and an opaque 'cursor', and answer { items, nextCursor }. " +
+        "Unknown JSON fields are rejected with a 400 that names them.";
+}
+
+/// <summary>The data directory: created, and kept, private to the server's user (0700).</summary>
+static class DataDirectory
+{
+    public static string Ensure(string path)
+    {
+        var full = Path.GetFullPath(path);
+        Directory.CreateDirectory(full);
+        if (!OperatingSystem.IsWindows())
+            File.SetUnixFileMode(full, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return full;
+    }
+}

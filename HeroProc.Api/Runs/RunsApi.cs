@@ -1,0 +1,101 @@
+using HeroProc.Api.Http;
+using HeroProc.Api.Validation;
+using HeroProc.Data;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+
+namespace HeroProc.Api.Runs;
+
+public static class RunsApi
+{
+    const int BulkDeleteBatch = 200;
+
+    public static RouteGroupBuilder MapRuns(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/api/runs").WithTags("Runs").WithValidation();
+
+        group.MapPost("/", Submit).WithSummary("Submit a run: a DAG of jobs, created all-or-nothing.")
+            .WithDescription("The run, all its jobs and their first events are written in one transaction. " +
+                             "With an Idempotency-Key (1–128 characters, kept 24 hours), a repeat with the same JSON body " +
+                             "returns the first run with 200; the same key with a different body is a 422.")
+            .ProducesProblem(422);
+        group.MapGet("/", List).WithSummary("List runs, newest first, with job counts by status.");
+        group.MapGet("/{id:long}", Get).WithSummary("Get a run with its jobs.").ProducesProblem(404);
+        group.MapDelete("/{id:long}", Delete).WithSummary("Delete a finished run with its jobs and logs.")
+            .ProducesProblem(404).ProducesProblem(409);
+        group.MapDelete("/", BulkDelete).WithSummary("Delete finished runs in batches, each run whole.")
+            .WithDescription("'before' compares against finishedAt; at least one of 'status' and 'before' is required.");
+        return group;
+    }
+
+    public static async Task<Results<Created<RunResponse>, Ok<RunResponse>, ValidationProblem, ProblemHttpResult>> Submit(
+        SubmitRunRequest request, [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey,
+        Db db, TimeProvider clock, CancellationToken ct)
+    {
+        if (idempotencyKey is not null && idempotencyKey.Length is 0 or > 128)
+            return RequestErrors.Of("Idempotency-Key", "must be 1 to 128 characters").ToProblem();
+
+        return await db.InTransactionAsync<Results<Created<RunResponse>, Ok<RunResponse>, ValidationProblem, ProblemHttpResult>>(async tx =>
+        {
+            switch (await RunSubmission.SubmitAsync(tx, request, idempotencyKey, clock.GetUtcNow()))
+            {
+                case SubmitOutcome.Created created:
+                    var run = await LoadAsync(tx, created.RunId);
+                    return TypedResults.Created($"/api/runs/{run!.Id}", run);
+                case SubmitOutcome.Replayed replayed:
+                    return TypedResults.Ok((await LoadAsync(tx, replayed.RunId))!);
+                case SubmitOutcome.Rejected rejected:
+                    return rejected.Errors.ToProblem();
+                default:
+                    return Problems.Unprocessable($"Idempotency-Key '{idempotencyKey}' was used with a different body.");
+            }
+        }, ct);
+    }
+
+    public static async Task<Ok<Page<RunSummary>>> List([AsParameters] RunListQuery query, Db db, CancellationToken ct)
+    {
+        var limit = query.LimitOr(PagingRules.DefaultLimit);
+        var filter = new RunFilter(
+            query.Status is null ? null : EnumText<RunStatus>.Parse(query.Status), query.Service, query.Schedule, query.Tag, query.Since);
+        var (runs, counts) = await db.ReadAsync(async tx =>
+        {
+            var rows = await RunRepository.ListAsync(tx, filter, Cursor.DecodeId(query.Cursor), limit + 1);
+            return (rows, await RunRepository.JobCountsAsync(tx, rows.Select(r => r.Id).ToList()));
+        }, ct);
+        var countsByRun = counts.ToLookup(c => c.RunId);
+        return TypedResults.Ok(Cursor.ToPage(runs, limit, r => Cursor.Encode(r.Id), r => RunSummary.From(r, countsByRun[r.Id])));
+    }
+
+    public static async Task<Results<Ok<RunResponse>, ProblemHttpResult>> Get(long id, Db db, CancellationToken ct) =>
+        await db.ReadAsync(tx => LoadAsync(tx, id), ct) is { } run ? TypedResults.Ok(run) : Problems.NotFound($"run {id}");
+
+    public static Task<Results<NoContent, ProblemHttpResult>> Delete(long id, Db db, CancellationToken ct) =>
+        db.InTransactionAsync<Results<NoContent, ProblemHttpResult>>(async tx =>
+        {
+            var run = await RunRepository.GetAsync(tx, id);
+            if (run is null)
+                return Problems.NotFound($"run {id}");
+            if (!await RunRepository.DeleteFinishedAsync(tx, id))
+                return Problems.Conflict($"Run {id} is {run.Status.ToText()}: only a finished run can be deleted.");
+            return TypedResults.NoContent();
+        }, ct);
+
+    public static async Task<Ok<BulkDeleteResponse>> BulkDelete([AsParameters] BulkDeleteQuery query, Db db, CancellationToken ct)
+    {
+        var statuses = query.Status is null ? StatusSets.FinishedRun : [EnumText<RunStatus>.Parse(query.Status)];
+        var deleted = 0;
+        int batch;
+        do
+        {
+            // One transaction a batch: the write lock is never held for long, and no run is ever half deleted.
+            batch = await db.InTransactionAsync(tx => RunRepository.DeleteFinishedBatchAsync(tx, statuses, query.Before, BulkDeleteBatch), ct);
+            deleted += batch;
+        } while (batch == BulkDeleteBatch);
+        return TypedResults.Ok(new BulkDeleteResponse(deleted));
+    }
+
+    static async Task<RunResponse?> LoadAsync(System.Data.IDbTransaction tx, long id) =>
+        await RunRepository.GetAsync(tx, id) is { } run ? RunResponse.From(run, await JobRepository.ListByRunAsync(tx, id)) : null;
+}
+
+public sealed record BulkDeleteResponse(int Deleted);

@@ -1,0 +1,81 @@
+using System.Reflection;
+using FluentValidation;
+using HeroProc.Api.Validation;
+using HeroProc.Data;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+// Not HeroProc.Api.System: that would shadow the System namespace in every sibling.
+namespace HeroProc.Api.SystemEndpoints;
+
+public static class SystemApi
+{
+    public static IEndpointRouteBuilder MapSystem(this IEndpointRouteBuilder routes)
+    {
+        routes.MapGet("/healthz", () => TypedResults.Ok(new HealthResponse("ok")))
+            .WithTags("System").WithSummary("Liveness: the process answers. Needs no auth.");
+
+        var group = routes.MapGroup("/api/system").WithTags("System").WithValidation();
+        group.MapGet("/", Info).WithSummary("Version, uptime, counts, database size, paused, and the last start's recovery counts.");
+        group.MapPost("/wipe", Wipe).WithSummary("Delete all runs, jobs and logs in one transaction.")
+            .WithDescription("Needs { \"confirm\": \"wipe\" }. Services keep their definitions, with wantedStatus set to 'stop'. " +
+                             "With ?definitions=true, actions, services and schedules are deleted too.");
+        return routes;
+    }
+
+    public static async Task<Ok<SystemInfo>> Info(Db db, ServerClock server, TimeProvider clock, CancellationToken ct)
+    {
+        var counts = await db.ReadAsync(SystemRepository.CountsAsync, ct);
+        var now = clock.GetUtcNow();
+        return TypedResults.Ok(new SystemInfo(
+            Version, server.StartedAt, (long)(now - server.StartedAt).TotalSeconds, counts, db.SizeBytes(),
+            Paused: false, new RecoveryCounts(0, 0, 0)));
+    }
+
+    public static async Task<Ok<WipeResponse>> Wipe(WipeRequest request, bool? definitions, Db db, TimeProvider clock, CancellationToken ct)
+    {
+        var deleted = await db.InTransactionAsync(async tx =>
+        {
+            var (runs, jobs) = await RunRepository.DeleteAllAsync(tx);
+            if (definitions != true)
+            {
+                await ServiceRepository.StopAllAsync(tx, clock.GetUtcNow());
+                return new WipeCounts(runs, jobs, null, null, null);
+            }
+            var schedules = await DefinitionLookups.DeleteAllSchedulesAsync(tx);
+            var services = await ServiceRepository.DeleteAllAsync(tx);
+            var actions = await ActionRepository.DeleteAllAsync(tx);
+            return new WipeCounts(runs, jobs, actions, services, schedules);
+        }, ct);
+        return TypedResults.Ok(new WipeResponse(deleted));
+    }
+
+    static string Version { get; } =
+        typeof(SystemApi).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
+}
+
+/// <summary>When this server process started, for uptime.</summary>
+public sealed class ServerClock(TimeProvider clock)
+{
+    public DateTimeOffset StartedAt { get; } = clock.GetUtcNow();
+}
+
+public sealed record HealthResponse(string Status);
+
+public sealed record SystemInfo(
+    string Version, DateTimeOffset StartedAt, long UptimeSecs, TableCounts Counts, long DatabaseBytes, bool Paused,
+    RecoveryCounts Recovery);
+
+/// <summary>What the last start found of the jobs that were running when the server stopped.</summary>
+public sealed record RecoveryCounts(int Adopted, int CompletedWhileDown, int Lost);
+
+public sealed record WipeRequest(string? Confirm);
+
+sealed class WipeRequestValidator : AbstractValidator<WipeRequest>
+{
+    public WipeRequestValidator() => RuleFor(r => r.Confirm).Equal("wipe").WithMessage("must be \"wipe\"");
+}
+
+/// <summary>What a wipe deleted; the definition counts are null unless definitions were wiped too.</summary>
+public sealed record WipeCounts(int Runs, int Jobs, int? Actions, int? Services, int? Schedules);
+
+public sealed record WipeResponse(WipeCounts Deleted);
