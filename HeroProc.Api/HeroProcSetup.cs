@@ -60,7 +60,7 @@ public static class HeroProcSetup
         await app.Services.GetRequiredService<Db>().MigrateAsync();
 
         app.UseExceptionHandler();
-        app.UseStatusCodePages();
+        app.UseStatusCodePages(StatusCodeProblems.WriteAsync);
         app.UseRequestBodyLimit();
         app.UseSwagger();
         app.UseSwaggerUI();

@@ -39,10 +39,8 @@ sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<Pr
     /// <summary>The binder's message, plus the JSON path and reason when the body did not parse.</summary>
     static string Describe(BadHttpRequestException bad) => bad.InnerException switch
     {
-        JsonException { Path: { } path } json => $"{bad.Message} At '{path}': {FirstSentence(json.Message)}",
-        JsonException json => $"{bad.Message} {FirstSentence(json.Message)}",
+        JsonException { Path: { } path } json => $"The request body is not valid: at '{path}', {JsonErrorText.Explain(json.Message)}",
+        JsonException json => $"The request body is not valid JSON: {JsonErrorText.Explain(json.Message)}",
         _ => bad.Message,
     };
-
-    static string FirstSentence(string message) => message.Split(" Path:")[0].Split(" LineNumber:")[0].Trim();
 }

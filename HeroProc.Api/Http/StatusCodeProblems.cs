@@ -1,0 +1,24 @@
+using Microsoft.AspNetCore.Diagnostics;
+
+namespace HeroProc.Api.Http;
+
+/// <summary>Bodies for responses the framework ends without one: no route (404, also a malformed id), wrong method (405).</summary>
+static class StatusCodeProblems
+{
+    public static async Task WriteAsync(StatusCodeContext context)
+    {
+        var http = context.HttpContext;
+        var problems = http.RequestServices.GetRequiredService<IProblemDetailsService>();
+        var detail = http.Response.StatusCode switch
+        {
+            404 => $"Nothing is at {http.Request.Method} {http.Request.Path}: the resource does not exist or its id is malformed.",
+            405 => $"{http.Request.Method} is not allowed on {http.Request.Path}.",
+            _ => null,
+        };
+        await problems.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = http,
+            ProblemDetails = { Status = http.Response.StatusCode, Detail = detail },
+        });
+    }
+}

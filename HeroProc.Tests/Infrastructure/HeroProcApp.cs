@@ -1,0 +1,72 @@
+using System.Net.Http.Json;
+using HeroProc.Api.Http;
+using HeroProc.Data;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace HeroProc.Tests.Infrastructure;
+
+/// <summary>
+/// The server in-process, on a fresh temporary data directory that is deleted afterwards: tests
+/// never touch the user's real data. <c>await using var app = new HeroProcApp();</c>
+/// </summary>
+public sealed class HeroProcApp : WebApplicationFactory<Program>
+{
+    public string DataDir { get; } = Directory.CreateTempSubdirectory("heroproc-test-").FullName;
+
+    public string DatabasePath => Path.Combine(DataDir, "heroproc.db");
+
+    /// <summary>The server's own Db, for arranging state the API cannot reach yet.</summary>
+    public Db Db => Services.GetRequiredService<Db>();
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseSetting("HeroProc:DataDir", DataDir);
+        builder.UseEnvironment("Development");
+    }
+
+    public HttpClient Client() => CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try { Directory.Delete(DataDir, recursive: true); } catch (IOException) { }
+    }
+}
+
+/// <summary>JSON in and out with the server's own options.</summary>
+public static class HttpJson
+{
+    public static Task<HttpResponseMessage> PutJsonAsync(this HttpClient client, string url, object body) =>
+        client.PutAsJsonAsync(url, body, ApiJson.Options);
+
+    public static Task<HttpResponseMessage> PostJsonAsync(this HttpClient client, string url, object body) =>
+        client.PostAsJsonAsync(url, body, ApiJson.Options);
+
+    public static Task<HttpResponseMessage> SendRawAsync(this HttpClient client, HttpMethod method, string url, string? body,
+        string contentType = "application/json")
+    {
+        var request = new HttpRequestMessage(method, url);
+        if (body is not null)
+            request.Content = new StringContent(body, System.Text.Encoding.UTF8, contentType);
+        return client.SendAsync(request);
+    }
+
+    public static async Task<T> ReadAsync<T>(this HttpResponseMessage response) =>
+        (await response.Content.ReadFromJsonAsync<T>(ApiJson.Options))!;
+
+    /// <summary>Asserts the status, then reads the body; the body is in the message when the status is wrong.</summary>
+    public static async Task<T> ExpectAsync<T>(this HttpResponseMessage response, System.Net.HttpStatusCode status)
+    {
+        await response.ExpectAsync(status);
+        return await response.ReadAsync<T>();
+    }
+
+    public static async Task ExpectAsync(this HttpResponseMessage response, System.Net.HttpStatusCode status)
+    {
+        if (response.StatusCode != status)
+            Assert.Fail($"Expected {(int)status} but got {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+    }
+}
