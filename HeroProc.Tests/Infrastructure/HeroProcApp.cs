@@ -3,6 +3,7 @@ using HeroProc.Api.Http;
 using HeroProc.Data;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace HeroProc.Tests.Infrastructure;
@@ -11,7 +12,7 @@ namespace HeroProc.Tests.Infrastructure;
 /// The server in-process, on a fresh temporary data directory that is deleted afterwards: tests
 /// never touch the user's real data. <c>await using var app = new HeroProcApp();</c>
 /// </summary>
-public sealed class HeroProcApp : WebApplicationFactory<Program>
+public sealed class HeroProcApp(TimeProvider? clock = null) : WebApplicationFactory<Program>
 {
     public string DataDir { get; } = Directory.CreateTempSubdirectory("heroproc-test-").FullName;
 
@@ -24,6 +25,8 @@ public sealed class HeroProcApp : WebApplicationFactory<Program>
     {
         builder.UseSetting("HeroProc:DataDir", DataDir);
         builder.UseEnvironment("Development");
+        if (clock is not null)
+            builder.ConfigureTestServices(services => services.AddSingleton(clock));
     }
 
     public HttpClient Client() => CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });

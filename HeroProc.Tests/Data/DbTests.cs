@@ -1,0 +1,115 @@
+using Dapper;
+using HeroProc.Data;
+
+namespace HeroProc.Tests.Data;
+
+/// <summary>The data layer on a real SQLite file.</summary>
+public sealed class DbTests : IDisposable
+{
+    readonly string _dir = Directory.CreateTempSubdirectory("heroproc-db-").FullName;
+    readonly Db _db;
+
+    public DbTests() => _db = new Db(Path.Combine(_dir, "heroproc.db"));
+
+    public void Dispose()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    [Fact]
+    public async Task Migrations_set_user_version_and_are_safe_to_run_again()
+    {
+        await _db.MigrateAsync();
+        await _db.InTransactionAsync(tx => tx.Connection!.ExecuteAsync(
+            "INSERT INTO secrets (name, value_cipher, created_at, updated_at) VALUES ('K', 'x', 'now', 'now')", transaction: tx));
+
+        await _db.MigrateAsync();
+
+        var version = await _db.ReadAsync(tx => tx.Connection!.ExecuteScalarAsync<int>("PRAGMA user_version", transaction: tx));
+        Assert.Equal(Migrations.LatestVersion, version);
+        Assert.Equal(1, await _db.ReadAsync(tx => tx.Connection!.ExecuteScalarAsync<int>("SELECT COUNT(*) FROM secrets", transaction: tx)));
+    }
+
+    [Fact]
+    public async Task Connections_use_wal_foreign_keys_and_full_sync()
+    {
+        await _db.MigrateAsync();
+
+        await using var connection = await _db.OpenAsync();
+
+        Assert.Equal("wal", await connection.ExecuteScalarAsync<string>("PRAGMA journal_mode"));
+        Assert.Equal(1, await connection.ExecuteScalarAsync<int>("PRAGMA foreign_keys"));
+        Assert.Equal(2, await connection.ExecuteScalarAsync<int>("PRAGMA synchronous"));
+        Assert.True(await connection.ExecuteScalarAsync<int>("PRAGMA busy_timeout") > 0);
+    }
+
+    [Fact]
+    public async Task A_unit_of_work_that_throws_is_rolled_back_whole()
+    {
+        await _db.MigrateAsync();
+        var now = DateTimeOffset.UtcNow;
+
+        var failure = await Assert.ThrowsAsync<InvalidOperationException>(() => _db.InTransactionAsync(async tx =>
+        {
+            await RunRepository.InsertAsync(tx, new RunRow { Status = RunStatus.Pending },
+                [new JobRow { Name = "a", SpecJson = "{}", Status = JobStatus.Pending }], now);
+            throw new InvalidOperationException("fails after the insert");
+        }));
+
+        Assert.Equal("fails after the insert", failure.Message);
+        Assert.Equal(0, await _db.ReadAsync(tx => tx.Connection!.ExecuteScalarAsync<int>("SELECT COUNT(*) FROM runs", transaction: tx)));
+        Assert.Equal(0, await _db.ReadAsync(tx => tx.Connection!.ExecuteScalarAsync<int>("SELECT COUNT(*) FROM jobs", transaction: tx)));
+    }
+
+    [Fact]
+    public async Task Times_and_statuses_are_stored_as_utc_text_and_wire_names()
+    {
+        await _db.MigrateAsync();
+        var local = new DateTimeOffset(2026, 11, 28, 12, 15, 30, 123, TimeSpan.FromHours(2));
+
+        var runId = await _db.InTransactionAsync(tx => RunRepository.InsertAsync(tx, new RunRow { Status = RunStatus.Pending },
+            [new JobRow { Name = "a", SpecJson = "{}", Status = JobStatus.TimedOut }], local));
+
+        var stored = await _db.ReadAsync(tx => tx.Connection!.QuerySingleAsync<(string Status, string CreatedAt)>(
+            "SELECT status, created_at FROM jobs WHERE run_id = @runId", new { runId }, tx));
+        Assert.Equal(("timed_out", "2026-11-28T10:15:30.123Z"), stored);
+        var job = (await _db.ReadAsync(tx => JobRepository.ListByRunAsync(tx, runId)))[0];
+        Assert.Equal(JobStatus.TimedOut, job.Status);
+        Assert.Equal(local, job.CreatedAt);
+        Assert.Equal(TimeSpan.Zero, job.CreatedAt.Offset);
+    }
+
+    [Fact]
+    public async Task Deleting_a_run_cascades_to_its_jobs_events_and_idempotency_keys()
+    {
+        await _db.MigrateAsync();
+        var now = DateTimeOffset.UtcNow;
+        var runId = await _db.InTransactionAsync(async tx =>
+        {
+            var id = await RunRepository.InsertAsync(tx, new RunRow { Status = RunStatus.Succeeded },
+                [new JobRow { Name = "a", SpecJson = "{}" }, new JobRow { Name = "b", SpecJson = "{}" }], now);
+            await IdempotencyRepository.InsertAsync(tx, "key", "hash", id, now);
+            return id;
+        });
+
+        var deleted = await _db.InTransactionAsync(tx => RunRepository.DeleteFinishedAsync(tx, runId));
+
+        Assert.True(deleted);
+        foreach (var table in new[] { "runs", "jobs", "job_events", "idempotency_keys" })
+            Assert.Equal(0, await _db.ReadAsync(tx => tx.Connection!.ExecuteScalarAsync<int>($"SELECT COUNT(*) FROM {table}", transaction: tx)));
+    }
+
+    [Fact]
+    public async Task Concurrent_write_transactions_serialize_without_busy_errors()
+    {
+        await _db.MigrateAsync();
+        var now = DateTimeOffset.UtcNow;
+
+        await Task.WhenAll(Enumerable.Range(0, 40).Select(i => Task.Run(() => _db.InTransactionAsync(tx =>
+            RunRepository.InsertAsync(tx, new RunRow { Status = RunStatus.Pending },
+                [new JobRow { Name = $"j{i}", SpecJson = "{}" }], now)))));
+
+        Assert.Equal(40, await _db.ReadAsync(tx => tx.Connection!.ExecuteScalarAsync<int>("SELECT COUNT(*) FROM jobs", transaction: tx)));
+    }
+}
