@@ -34,6 +34,8 @@ public static class HeroProcSetup
         });
 
         services.Configure<JsonOptions>(options => ApiJson.Configure(options.SerializerOptions));
+        // Swashbuckle describes schemas with MVC's JSON options, so they must match the real ones.
+        services.Configure<Microsoft.AspNetCore.Mvc.JsonOptions>(options => ApiJson.Configure(options.JsonSerializerOptions));
         services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
         services.AddProblemDetails();
         services.AddExceptionHandler<ProblemExceptionHandler>();
@@ -48,6 +50,8 @@ public static class HeroProcSetup
         services.AddSwaggerGen(swagger =>
         {
             swagger.SwaggerDoc("v1", new() { Title = "HeroProc", Version = "v1", Description = ApiDescription });
+            swagger.OperationFilter<ProblemResponsesFilter>();
+            swagger.OperationFilter<CamelCaseQueryFilter>();
             var xml = Path.Combine(AppContext.BaseDirectory, $"{Assembly.GetExecutingAssembly().GetName().Name}.xml");
             if (File.Exists(xml))
                 swagger.IncludeXmlComments(xml);
