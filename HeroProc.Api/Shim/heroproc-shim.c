@@ -1,0 +1,358 @@
+/*
+ * heroproc-shim: runs one attempt of one HeroProc job, decoupled from the server.
+ *
+ *   heroproc-shim DIR STOP_SIGNAL STOP_TIMEOUT_SECS CWD -- ARGV...
+ *
+ * Why a shim (see DESIGN.md, "Processes"): the server must be able to crash without killing the job
+ * or losing its output and exit status, and stop must reach every process the job started. So the shim:
+ *   - starts its own session (setsid) and becomes a child subreaper, so double-forked daemons stay
+ *     under it and can be killed when the job ends;
+ *   - runs the job in its own process group (pgid = job pid) with every signal disposition reset to
+ *     default and an empty signal mask (the .NET runtime ignores SIGPIPE; sh ignores INT/QUIT for
+ *     background jobs; both would leak into the job otherwise);
+ *   - owns the job's stdout/stderr pipes and copies them into spool segments DIR/spool.N, each record
+ *     stamped with the time it was read; the server ingests and deletes segments, and the shim stops
+ *     reading (so the job blocks) while too many segments wait, which bounds the spool;
+ *   - on SIGTERM (from the server) sends STOP_SIGNAL to the job's group, then SIGKILL after
+ *     STOP_TIMEOUT_SECS;
+ *   - writes the exit status, code or signal kept apart, atomically to DIR/status.
+ *
+ * Protocol with the server: one line on stdout, "ready PID STARTTIME" or "error MESSAGE", then stdout is
+ * /dev/null. Files in DIR: shim.pid and job.pid ("PID STARTTIME"), spool.N, status ("exit N",
+ * "signal N" or "error MESSAGE").
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SEGMENT_BYTES (4L * 1024 * 1024)   /* a new spool segment after this many bytes */
+#define MAX_WAITING_SEGMENTS 16            /* at most 64 MiB not yet ingested */
+#define READ_CHUNK (64 * 1024)
+
+struct record_header {  /* little-endian, 16 bytes; followed by `length` bytes of output */
+    int64_t unix_ms;
+    uint32_t length;
+    uint8_t stream;     /* 1 stdout, 2 stderr */
+    uint8_t reserved[3];
+};
+
+static const char *dir;
+static char spool_path[PATH_MAX];
+static int spool_fd = -1;
+static long segment = 0, oldest_waiting = 0, segment_bytes = 0;
+static pid_t job;
+static int job_status = 0, job_ended = 0;
+
+/* Every reap goes through here, so the job's own status is never lost to another wait. */
+static void reaped(pid_t pid, int status) {
+    if (pid == job && !job_ended) {
+        job_ended = 1;
+        job_status = status;
+    }
+}
+
+static void die(const char *fmt, ...) {
+    char message[1024];
+    va_list args;
+    va_start(args, fmt);
+    vsnprintf(message, sizeof message, fmt, args);
+    va_end(args);
+    dprintf(STDOUT_FILENO, "error %s\n", message);
+    _exit(2);
+}
+
+static int64_t now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static double monotonic_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Field 22 of /proc/PID/stat: start time in clock ticks since boot; with the pid, the identity of a process. */
+static unsigned long long start_time(pid_t pid) {
+    char path[64], buffer[4096];
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    ssize_t n = read(fd, buffer, sizeof buffer - 1);
+    close(fd);
+    if (n <= 0) return 0;
+    buffer[n] = 0;
+    char *p = strrchr(buffer, ')');   /* the command name may hold spaces and parentheses */
+    if (!p) return 0;
+    unsigned long long value = 0;
+    /* after ")": field 3 is state; field 22 is 20 fields further */
+    for (int field = 3; field <= 22 && p; field++) {
+        p = strchr(p + 1, ' ');
+        if (p && field == 22) value = strtoull(p + 1, NULL, 10);
+    }
+    return value;
+}
+
+/* Write-then-rename, with fsync, so a reader (or a crash) never sees half a file. */
+static void write_atomically(const char *name, const char *content) {
+    char path[PATH_MAX], temp[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    snprintf(temp, sizeof temp, "%s/.%s.tmp", dir, name);
+    int fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return;
+    size_t length = strlen(content);
+    if (write(fd, content, length) != (ssize_t)length) { close(fd); return; }
+    fsync(fd);
+    close(fd);
+    rename(temp, path);
+    int dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir_fd >= 0) { fsync(dir_fd); close(dir_fd); }
+}
+
+static void open_segment(void) {
+    if (spool_fd >= 0) close(spool_fd);
+    snprintf(spool_path, sizeof spool_path, "%s/spool.%ld", dir, segment);
+    spool_fd = open(spool_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (spool_fd < 0) die("cannot open %s: %s", spool_path, strerror(errno));
+    segment_bytes = 0;
+}
+
+/* True while too many segments wait for the server: the shim then stops reading, so the job blocks. */
+static int spool_full(void) {
+    char path[PATH_MAX];
+    while (oldest_waiting < segment) {
+        snprintf(path, sizeof path, "%s/spool.%ld", dir, oldest_waiting);
+        if (access(path, F_OK) == 0) break;
+        oldest_waiting++;
+    }
+    return segment - oldest_waiting >= MAX_WAITING_SEGMENTS;
+}
+
+static void spool(int stream, const char *data, size_t length) {
+    struct record_header header = { now_ms(), (uint32_t)length, (uint8_t)stream, {0, 0, 0} };
+    struct iovec parts[2] = { { &header, sizeof header }, { (void *)data, length } };
+    ssize_t expected = (ssize_t)(sizeof header + length), written;
+    while ((written = writev(spool_fd, parts, 2)) < 0 && errno == EINTR) {}
+    if (written != expected) {
+        /* Disk full or similar: the output is lost, not the job. */
+        return;
+    }
+    segment_bytes += written;
+    if (segment_bytes >= SEGMENT_BYTES) { segment++; open_segment(); }
+}
+
+/* Appends the pids of the shim's children to `pids`; reads /proc/PID/task/PID/children, or scans /proc. */
+static int list_children(pid_t *pids, int capacity) {
+    int count = 0;
+    char path[300], buffer[65536];
+    snprintf(path, sizeof path, "/proc/self/task/%d/children", getpid());
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        ssize_t n = read(fd, buffer, sizeof buffer - 1);
+        close(fd);
+        buffer[n > 0 ? n : 0] = 0;
+        for (char *token = strtok(buffer, " \n"); token && count < capacity; token = strtok(NULL, " \n"))
+            pids[count++] = (pid_t)atoi(token);
+        return count;
+    }
+    DIR *proc = opendir("/proc");
+    struct dirent *entry;
+    while (proc && (entry = readdir(proc)) && count < capacity) {
+        if (entry->d_name[0] < '0' || entry->d_name[0] > '9') continue;
+        snprintf(path, sizeof path, "/proc/%s/stat", entry->d_name);
+        FILE *stat = fopen(path, "re");
+        if (!stat) continue;
+        int ppid = 0;
+        if (fgets(buffer, sizeof buffer, stat)) {
+            char *p = strrchr(buffer, ')');
+            if (p) sscanf(p + 2, "%*c %d", &ppid);
+        }
+        fclose(stat);
+        if (ppid == getpid()) pids[count++] = (pid_t)atoi(entry->d_name);
+    }
+    if (proc) closedir(proc);
+    return count;
+}
+
+/* Kills every process left under the shim: the job's group, then any descendant that escaped it
+ * (a double-forked daemon is re-parented to the shim, its subreaper), until none is left. */
+static void kill_everything(void) {
+    kill(-job, SIGKILL);
+    pid_t children[4096];
+    int count, status;
+    pid_t pid;
+    while ((count = list_children(children, 4096)) > 0) {
+        for (int i = 0; i < count; i++) {
+            kill(-children[i], SIGKILL);
+            kill(children[i], SIGKILL);
+        }
+        while ((pid = waitpid(-1, &status, 0)) > 0) reaped(pid, status);
+    }
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) reaped(pid, status);
+}
+
+static void reset_signals(void) {
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = SIG_DFL;
+    for (int signal_number = 1; signal_number < NSIG; signal_number++)
+        sigaction(signal_number, &action, NULL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 7 || strcmp(argv[5], "--") != 0) {
+        fprintf(stderr, "usage: heroproc-shim DIR STOP_SIGNAL STOP_TIMEOUT_SECS CWD -- ARGV...\n");
+        return 2;
+    }
+    dir = argv[1];
+    int stop_signal = atoi(argv[2]);
+    double stop_timeout = atof(argv[3]);
+    const char *cwd = argv[4];
+    char **job_argv = argv + 6;
+
+    int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+    dup2(null_fd, STDIN_FILENO);
+    dup2(null_fd, STDERR_FILENO);
+    if (setsid() < 0) die("setsid: %s", strerror(errno));
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) die("PR_SET_CHILD_SUBREAPER: %s", strerror(errno));
+
+    char line[128];
+    snprintf(line, sizeof line, "%d %llu\n", getpid(), start_time(getpid()));
+    write_atomically("shim.pid", line);
+
+    /* Signals arrive through a signalfd, so the loop below sees them in order with the output. */
+    sigset_t handled;
+    sigemptyset(&handled);
+    sigaddset(&handled, SIGTERM);
+    sigaddset(&handled, SIGINT);
+    sigaddset(&handled, SIGHUP);
+    sigaddset(&handled, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &handled, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    int signal_fd = signalfd(-1, &handled, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (signal_fd < 0) die("signalfd: %s", strerror(errno));
+
+    int out[2], err[2], exec_error[2];
+    if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC) || pipe2(exec_error, O_CLOEXEC))
+        die("pipe: %s", strerror(errno));
+    open_segment();
+
+    job = fork();
+    if (job < 0) die("fork: %s", strerror(errno));
+    if (job == 0) {
+        setpgid(0, 0);
+        reset_signals();
+        dup2(out[1], STDOUT_FILENO);
+        dup2(err[1], STDERR_FILENO);
+        if (cwd[0] && chdir(cwd) < 0) {
+            dprintf(exec_error[1], "cannot enter working directory %s: %s", cwd, strerror(errno));
+            _exit(127);
+        }
+        execvp(job_argv[0], job_argv);
+        dprintf(exec_error[1], "cannot execute %s: %s", job_argv[0], strerror(errno));
+        _exit(127);
+    }
+    setpgid(job, job);  /* both sides set it: whichever runs first, the group exists before any signal */
+    close(out[1]);
+    close(err[1]);
+    close(exec_error[1]);
+
+    char message[1024];
+    ssize_t n = read(exec_error[0], message, sizeof message - 1);
+    close(exec_error[0]);
+    if (n > 0) {
+        message[n] = 0;
+        waitpid(job, NULL, 0);
+        char status[1100];
+        snprintf(status, sizeof status, "error %s\n", message);
+        write_atomically("status", status);
+        dprintf(STDOUT_FILENO, "%s", status);
+        return 0;
+    }
+
+    snprintf(line, sizeof line, "%d %llu\n", job, start_time(job));
+    write_atomically("job.pid", line);
+    dprintf(STDOUT_FILENO, "ready %s", line);
+    dup2(null_fd, STDOUT_FILENO);
+
+    struct pollfd fds[3] = { { out[0], POLLIN, 0 }, { err[0], POLLIN, 0 }, { signal_fd, POLLIN, 0 } };
+    int open_pipes = 2;
+    double kill_at = 0;
+    static char buffer[READ_CHUNK];
+
+    while (open_pipes > 0 || !job_ended) {
+        int full = spool_full();
+        fds[0].events = fds[1].events = full ? 0 : POLLIN;
+        int timeout = full ? 20 : -1;
+        if (kill_at > 0) {
+            int until_kill = (int)((kill_at - monotonic_s()) * 1000) + 1;
+            timeout = timeout < 0 || until_kill < timeout ? (until_kill < 0 ? 0 : until_kill) : timeout;
+        }
+        if (poll(fds, 3, timeout) < 0 && errno != EINTR) break;
+
+        if (kill_at > 0 && monotonic_s() >= kill_at) {
+            kill_everything();
+            kill_at = 0;
+        }
+        for (int i = 0; i < 2; i++) {
+            if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+            ssize_t got = read(fds[i].fd, buffer, sizeof buffer);
+            if (got > 0) {
+                spool(i + 1, buffer, (size_t)got);
+            } else if (got == 0 || (errno != EINTR && errno != EAGAIN)) {
+                close(fds[i].fd);
+                fds[i].fd = -1;
+                open_pipes--;
+            }
+        }
+        if (fds[2].revents & POLLIN) {
+            struct signalfd_siginfo info;
+            while (read(signal_fd, &info, sizeof info) == sizeof info) {
+                if (info.ssi_signo == SIGCHLD) {
+                    int status;
+                    pid_t pid;
+                    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) reaped(pid, status);
+                    if (job_ended) {
+                        /* The job is over: whatever it left behind goes now, so its pipes reach EOF. */
+                        kill_everything();
+                        kill_at = 0;
+                    }
+                } else if (!job_ended && kill_at == 0) {
+                    kill(-job, stop_signal);
+                    if (stop_signal != SIGCONT) kill(-job, SIGCONT);  /* a stopped job must wake to die */
+                    kill_at = monotonic_s() + stop_timeout;
+                }
+            }
+        }
+    }
+
+    fsync(spool_fd);
+    close(spool_fd);
+    if (WIFSIGNALED(job_status))
+        snprintf(line, sizeof line, "signal %d\n", WTERMSIG(job_status));
+    else
+        snprintf(line, sizeof line, "exit %d\n", WEXITSTATUS(job_status));
+    write_atomically("status", line);
+    return 0;
+}
