@@ -5,6 +5,7 @@ using HeroProc.Api.Http;
 using HeroProc.Api.Jobs;
 using HeroProc.Api.Runs;
 using HeroProc.Api.Services;
+using HeroProc.Api.Supervision;
 using HeroProc.Api.SystemEndpoints;
 using HeroProc.Data;
 using Microsoft.AspNetCore.Http.Json;
@@ -32,6 +33,22 @@ public static class HeroProcSetup
             var options = provider.GetRequiredService<IOptions<HeroProcOptions>>().Value;
             return new Db(Path.Combine(DataDirectory.Ensure(options.DataDir), "heroproc.db"), options.Durability);
         });
+
+        services.AddSingleton(provider => new JobPaths(Path.GetDirectoryName(provider.GetRequiredService<Db>().DatabasePath)!));
+        services.AddSingleton<EventHub>();
+        services.AddSingleton<ChangePublisher>();
+        services.AddSingleton<SchedulerSignal>();
+        services.AddSingleton<SystemState>();
+        services.AddSingleton<ActiveAttempts>();
+        services.AddSingleton<LogSignals>();
+        services.AddSingleton<ShimLauncher>();
+        services.AddSingleton<AttemptRunner>();
+        services.AddSingleton<StartupRecovery>();
+        services.AddSingleton<JobControl>();
+        services.AddSingleton<JobLogs>();
+        services.AddSingleton<RunLogs>();
+        services.AddSingleton<JobScheduler>();
+        services.AddHostedService(provider => provider.GetRequiredService<JobScheduler>());
 
         services.Configure<JsonOptions>(options => ApiJson.Configure(options.SerializerOptions));
         // Swashbuckle describes schemas with MVC's JSON options, so they must match the real ones.
@@ -62,6 +79,7 @@ public static class HeroProcSetup
     public static async Task UseHeroProcAsync(this WebApplication app)
     {
         await app.Services.GetRequiredService<Db>().MigrateAsync();
+        app.Services.GetRequiredService<ServerClock>();  // uptime counts from here, not from the first /api/system
 
         app.UseExceptionHandler();
         app.UseStatusCodePages(StatusCodeProblems.WriteAsync);
@@ -74,6 +92,7 @@ public static class HeroProcSetup
         app.MapJobs();
         app.MapServices();
         app.MapSystem();
+        app.MapEvents();
     }
 
     static string CamelCase(string name) => System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(name);

@@ -6,8 +6,12 @@ namespace HeroProc.Data;
 /// <summary>Jobs and their state history.</summary>
 public static class JobRepository
 {
-    const string Columns =
-        "id, run_id, name, action, status AS status_text, attempt, pid, exit_code, signal, error, depends_on_json, spec_json, created_at, started_at, finished_at";
+    public const string Columns =
+        """
+        id, run_id, name, action, status AS status_text, attempt, pid, exit_code, signal, error, depends_on_json, spec_json,
+        created_at, started_at, finished_at, stop_requested, next_attempt_at, attempt_started_at, pid_start_time, shim_pid,
+        shim_start_time, boot_id, spool_segment, spool_offset, carry_stdout, carry_stderr, log_seq, log_bytes, log_dropped_lines
+        """;
 
     public static Task<JobRow?> GetAsync(IDbTransaction tx, long id) =>
         tx.Connection!.QuerySingleOrDefaultAsync<JobRow>($"SELECT {Columns} FROM jobs WHERE id = @id", new { id }, tx);

@@ -44,6 +44,7 @@ public sealed record RunRow
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset? StartedAt { get; init; }
     public DateTimeOffset? FinishedAt { get; init; }
+    public bool CancelRequested { get; init; }
 }
 
 public sealed record JobRow
@@ -64,6 +65,22 @@ public sealed record JobRow
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset? StartedAt { get; init; }
     public DateTimeOffset? FinishedAt { get; init; }
+
+    /// <summary>'cancel' or 'timeout': why the server asked the current attempt to stop.</summary>
+    public string? StopRequested { get; init; }
+    public DateTimeOffset? NextAttemptAt { get; init; }
+    public DateTimeOffset? AttemptStartedAt { get; init; }
+    public long? PidStartTime { get; init; }
+    public int? ShimPid { get; init; }
+    public long? ShimStartTime { get; init; }
+    public string? BootId { get; init; }
+    public long SpoolSegment { get; init; }
+    public long SpoolOffset { get; init; }
+    public byte[]? CarryStdout { get; init; }
+    public byte[]? CarryStderr { get; init; }
+    public long LogSeq { get; init; }
+    public long LogBytes { get; init; }
+    public long LogDroppedLines { get; init; }
 }
 
 public sealed record JobEventRow

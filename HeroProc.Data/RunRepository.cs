@@ -6,8 +6,8 @@ namespace HeroProc.Data;
 /// <summary>Runs with their jobs: a run is always written and deleted whole.</summary>
 public static class RunRepository
 {
-    const string Columns =
-        "id, name, service, schedule, retry_of, status AS status_text, tags_json, env_json, max_parallel, created_at, started_at, finished_at";
+    public const string Columns =
+        "id, name, service, schedule, retry_of, status AS status_text, tags_json, env_json, max_parallel, created_at, started_at, finished_at, cancel_requested";
 
     /// <summary>Inserts the run, its jobs and each job's first <c>pending</c> event.</summary>
     public static async Task<long> InsertAsync(IDbTransaction tx, RunRow run, IReadOnlyList<JobRow> jobs, DateTimeOffset now)
@@ -70,19 +70,27 @@ public static class RunRepository
 
     /// <summary>
     /// Deletes up to <paramref name="batchSize"/> finished runs matching the filter, oldest first, each
-    /// with its jobs, events and keys; returns how many went. Callers loop, one transaction a batch.
+    /// with its jobs, events, log chunks and keys; returns how many went and their jobs' ids (whose files
+    /// the caller deletes after the commit). Callers loop, one transaction a batch.
     /// </summary>
-    public static async Task<int> DeleteFinishedBatchAsync(
-        IDbTransaction tx, IReadOnlyCollection<RunStatus> statuses, DateTimeOffset? finishedBefore, int batchSize) =>
-        await tx.Connection!.ExecuteAsync(
+    public static async Task<(int Runs, IReadOnlyList<long> JobIds)> DeleteFinishedBatchAsync(
+        IDbTransaction tx, IReadOnlyCollection<RunStatus> statuses, DateTimeOffset? finishedBefore, int batchSize)
+    {
+        var connection = tx.Connection!;
+        var runIds = (await connection.QueryAsync<long>(
             """
-            DELETE FROM runs WHERE id IN (
-                SELECT id FROM runs
-                WHERE status IN @statuses AND finished_at IS NOT NULL
-                  AND (@finishedBefore IS NULL OR finished_at < @finishedBefore)
-                ORDER BY id
-                LIMIT @batchSize)
-            """, new { statuses = statuses.Select(s => s.ToText()), finishedBefore, batchSize }, tx);
+            SELECT id FROM runs
+            WHERE status IN @statuses AND finished_at IS NOT NULL
+              AND (@finishedBefore IS NULL OR finished_at < @finishedBefore)
+            ORDER BY id
+            LIMIT @batchSize
+            """, new { statuses = statuses.Select(s => s.ToText()), finishedBefore, batchSize }, tx)).AsList();
+        if (runIds.Count == 0)
+            return (0, []);
+        var jobIds = (await connection.QueryAsync<long>("SELECT id FROM jobs WHERE run_id IN @runIds", new { runIds }, tx)).AsList();
+        var runs = await connection.ExecuteAsync("DELETE FROM runs WHERE id IN @runIds", new { runIds }, tx);
+        return (runs, jobIds);
+    }
 
     public static async Task<(int Runs, int Jobs)> DeleteAllAsync(IDbTransaction tx)
     {

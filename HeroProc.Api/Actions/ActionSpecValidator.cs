@@ -14,7 +14,7 @@ public class ActionSpecValidator<T> : AbstractValidator<T> where T : ActionSpec
         RuleFor(s => s.Description).MaxUtf8Bytes(Limits.DescriptionBytes);
         RuleFor(s => s.Script).NotEmpty().WithMessage("is required and must not be empty")
             .MaxUtf8Bytes(Limits.ScriptBytes).MustHaveNoNul();
-        RuleFor(s => s.Script).Must(script => CommandLine.Split(script!).Count > 0)
+        RuleFor(s => s.Script).Must(script => !CommandLine.TrySplit(script!, out var argv) || argv.Count > 0)
             .When(s => s.Interpreter == Interpreter.Exec && !string.IsNullOrEmpty(s.Script))
             .WithMessage("must hold a command for interpreter 'exec'");
         RuleFor(s => s.Script).Must(script => CommandLine.TrySplit(script!, out _))

@@ -52,6 +52,8 @@ public static class ActionsApi
 
             var normalized = spec.Normalized();
             var errors = await SecretChecks.MissingAsync(tx, normalized.Secrets!, "secrets");
+            if (normalized.DependsOn!.Contains(name))
+                errors.Add("dependsOn", $"action '{name}' must not depend on itself: every run naming it would be a cycle");
             if (errors.Any)
                 return errors.ToProblem();
 

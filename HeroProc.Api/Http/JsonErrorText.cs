@@ -15,10 +15,15 @@ static partial class JsonErrorText
     public static string Explain(string message)
     {
         var text = message.Split(" Path:")[0].Split(" LineNumber:")[0].Trim();
+        if (text.Contains("could not be mapped to any .NET member"))
+            return "this field is not part of the request (check its spelling)";
+        if (text.Contains("Duplicate", StringComparison.OrdinalIgnoreCase))
+            return "this field appears more than once";
         var match = ConversionTarget().Match(text);
         if (!match.Success)
             return text;
-        var type = typeof(JsonErrorText).Assembly.GetType(match.Groups[1].Value) ?? Type.GetType(match.Groups[1].Value);
+        var typeName = match.Groups[1].Value.TrimEnd('.');
+        var type = typeof(JsonErrorText).Assembly.GetType(typeName) ?? Type.GetType(typeName);
         return type switch
         {
             { IsEnum: true } => "the value must be one of: " + string.Join(", ", EnumNames(type)),
@@ -27,8 +32,8 @@ static partial class JsonErrorText
             _ when type == typeof(string) => "the value must be a string",
             _ when type == typeof(bool) => "the value must be true or false",
             _ when type == typeof(DateTimeOffset) => "the value must be an ISO-8601 timestamp",
-            _ when match.Groups[1].Value.Contains("List`1") => "the value must be an array",
-            _ when match.Groups[1].Value.Contains("Dictionary`2") => "the value must be an object of strings",
+            _ when typeName.Contains("List`1") => "the value must be an array",
+            _ when typeName.Contains("Dictionary`2") => "the value must be an object of strings",
             _ => "the value has the wrong type (expected an object)",
         };
     }

@@ -8,23 +8,29 @@ namespace HeroProc.Api.Http;
 /// <summary>A page of a list: <c>{ "items": [...], "nextCursor": "..." | null }</c>.</summary>
 public sealed record Page<T>(IReadOnlyList<T> Items, string? NextCursor);
 
-/// <summary>Opaque keyset cursors: the sort key of the last item returned, base64url-encoded.</summary>
+/// <summary>
+/// Opaque keyset cursors: the sort key of the last item returned, tagged with the kind of list
+/// (name, id, log positions) so a cursor from one kind of list is refused by another; base64url-encoded.
+/// </summary>
 public static class Cursor
 {
-    const string Prefix = "v1:";
+    public const string NameKind = "n", IdKind = "i", LogKind = "l";
+    const int MaxLength = 64 * 1024;
 
-    public static string Encode(string key) => Base64Url.EncodeToString(Encoding.UTF8.GetBytes(Prefix + key));
+    public static string Encode(string key, string kind = NameKind) =>
+        Base64Url.EncodeToString(Encoding.UTF8.GetBytes($"v1:{kind}:{key}"));
 
-    public static string Encode(long id) => Encode(id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    public static string Encode(long id) => Encode(id.ToString(System.Globalization.CultureInfo.InvariantCulture), IdKind);
 
-    public static string? DecodeKey(string? cursor)
+    public static string? DecodeKey(string? cursor, string kind = NameKind)
     {
-        if (string.IsNullOrEmpty(cursor) || cursor.Length > 1024)
+        if (string.IsNullOrEmpty(cursor) || cursor.Length > MaxLength)
             return null;
+        var prefix = $"v1:{kind}:";
         try
         {
             var text = Encoding.UTF8.GetString(Base64Url.DecodeFromChars(cursor));
-            return text.StartsWith(Prefix, StringComparison.Ordinal) ? text[Prefix.Length..] : null;
+            return text.StartsWith(prefix, StringComparison.Ordinal) ? text[prefix.Length..] : null;
         }
         catch (FormatException)
         {
@@ -32,7 +38,7 @@ public static class Cursor
         }
     }
 
-    public static long? DecodeId(string? cursor) => long.TryParse(DecodeKey(cursor), out var id) && id > 0 ? id : null;
+    public static long? DecodeId(string? cursor) => long.TryParse(DecodeKey(cursor, IdKind), out var id) && id > 0 ? id : null;
 
     /// <summary>Fetches one row more than the page holds to know whether another page follows.</summary>
     public static Page<TOut> ToPage<TRow, TOut>(IReadOnlyList<TRow> rows, int limit, Func<TRow, string> cursorOf, Func<TRow, TOut> map) =>

@@ -41,6 +41,8 @@ sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<Pr
     {
         JsonException { Path: { } path } json => $"The request body is not valid: at '{path}', {JsonErrorText.Explain(json.Message)}",
         JsonException json => $"The request body is not valid JSON: {JsonErrorText.Explain(json.Message)}",
+        _ when bad.Message.Contains("no body was provided") || bad.Message.Contains("was not provided from body") =>
+            "This request needs a JSON body.",
         _ => bad.Message,
     };
 }

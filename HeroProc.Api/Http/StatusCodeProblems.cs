@@ -13,6 +13,7 @@ static class StatusCodeProblems
         {
             404 => $"Nothing is at {http.Request.Method} {http.Request.Path}: the resource does not exist or its id is malformed.",
             405 => $"{http.Request.Method} is not allowed on {http.Request.Path}.",
+            415 => "The request body must be JSON, sent with Content-Type: application/json.",
             _ => null,
         };
         await problems.TryWriteAsync(new ProblemDetailsContext

@@ -1,6 +1,7 @@
 using FluentValidation;
 using HeroProc.Api.Http;
 using HeroProc.Api.Runs;
+using HeroProc.Api.Supervision;
 using HeroProc.Api.Validation;
 using HeroProc.Data;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -17,6 +18,18 @@ public static class JobsApi
         group.MapGet("/{id:long}", Get).WithSummary("Get one job.").ProducesProblem(404);
         group.MapGet("/{id:long}/events", Events).WithSummary("The job's state history, oldest first; 'pending' is its first entry.")
             .ProducesProblem(404);
+        group.MapPost("/{id:long}/cancel", Cancel).WithSummary("Cancel a job; its dependents become skipped.")
+            .WithDescription("A running job's process group gets its stop signal, then SIGKILL after stopTimeoutSecs. " +
+                             "409 when it has finished, or belongs to a service's run.")
+            .ProducesProblem(404).ProducesProblem(409);
+        group.MapGet("/{id:long}/logs", Logs).WithSummary("The job's output lines with seq above 'after'.")
+            .WithDescription("'next' is the value to pass as 'after' for the following lines; 'complete' means the job " +
+                             "has ended and no line follows.")
+            .ProducesProblem(404);
+        group.MapGet("/{id:long}/logs/stream", JobLogStream.StreamAsync)
+            .WithSummary("text/event-stream of the job's output: past lines, then new ones until the job ends.")
+            .WithDescription("Each line is an event 'line' whose id is its seq (reconnect with Last-Event-ID); a last event 'end' carries the job.")
+            .Produces(200, contentType: "text/event-stream").ProducesProblem(404);
         return group;
     }
 
@@ -31,6 +44,21 @@ public static class JobsApi
     public static async Task<Results<Ok<JobResponse>, ProblemHttpResult>> Get(long id, Db db, CancellationToken ct) =>
         await db.ReadAsync(tx => JobRepository.GetAsync(tx, id), ct) is { } job
             ? TypedResults.Ok(JobResponse.From(job))
+            : Problems.NotFound($"job {id}");
+
+    public static async Task<Results<Accepted, ProblemHttpResult>> Cancel(long id, JobControl control, CancellationToken ct) =>
+        await control.CancelJobAsync(id, ct) switch
+        {
+            ControlOutcome.Accepted => TypedResults.Accepted($"/api/jobs/{id}"),
+            ControlOutcome.NotFound => Problems.NotFound($"job {id}"),
+            ControlOutcome.ServiceOwned => Problems.Conflict($"Job {id} belongs to a service's run: stop or restart the service instead."),
+            _ => Problems.Conflict($"Job {id} has already finished."),
+        };
+
+    public static async Task<Results<Ok<JobLogsResponse>, ProblemHttpResult>> Logs(
+        long id, [AsParameters] JobLogsQuery query, JobLogs logs, CancellationToken ct) =>
+        await logs.ReadAsync(id, query.After ?? 0, query.Limit ?? LogsQueryRules.DefaultLimit, LogsQueryRules.Stream(query.Stream), ct) is { } page
+            ? TypedResults.Ok(page)
             : Problems.NotFound($"job {id}");
 
     public static async Task<Results<Ok<List<JobEventResponse>>, ProblemHttpResult>> Events(long id, Db db, CancellationToken ct)

@@ -1,4 +1,6 @@
 using HeroProc.Api.Http;
+using HeroProc.Api.Jobs;
+using HeroProc.Api.Supervision;
 using HeroProc.Api.Validation;
 using HeroProc.Data;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -25,17 +27,27 @@ public static class RunsApi
             .ProducesProblem(404).ProducesProblem(409);
         group.MapDelete("/", BulkDelete).WithSummary("Delete finished runs in batches, each run whole.")
             .WithDescription("'before' compares against finishedAt; at least one of 'status' and 'before' is required.");
+        group.MapPost("/{id:long}/cancel", Cancel).WithSummary("Cancel a run: pending jobs end cancelled, running ones are stopped as a group.")
+            .WithDescription("Each running job's process group gets its stop signal, then SIGKILL after stopTimeoutSecs. " +
+                             "409 when the run has finished, or belongs to a service (stop the service instead).")
+            .ProducesProblem(404).ProducesProblem(409);
+        group.MapPost("/{id:long}/retry", Retry).WithSummary("Retry a finished run: a new run of its failed, timed-out, cancelled and skipped jobs.")
+            .WithDescription("Dependencies on jobs that succeeded in the original run are dropped. 409 when the run is unfinished, " +
+                             "fully succeeded, or belongs to a service.")
+            .ProducesProblem(404).ProducesProblem(409);
+        group.MapGet("/{id:long}/logs", Logs).WithSummary("The output of all the run's jobs, ordered by timestamp, then job, then seq.")
+            .WithDescription("'after' is the opaque 'next' of the previous page.").ProducesProblem(404);
         return group;
     }
 
     public static async Task<Results<Created<RunResponse>, Ok<RunResponse>, ValidationProblem, ProblemHttpResult>> Submit(
         SubmitRunRequest request, [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey,
-        Db db, TimeProvider clock, CancellationToken ct)
+        Db db, TimeProvider clock, SchedulerSignal scheduler, ChangePublisher publisher, CancellationToken ct)
     {
         if (idempotencyKey is not null && idempotencyKey.Length is 0 or > 128)
             return RequestErrors.Of("Idempotency-Key", "must be 1 to 128 characters").ToProblem();
 
-        return await db.InTransactionAsync<Results<Created<RunResponse>, Ok<RunResponse>, ValidationProblem, ProblemHttpResult>>(async tx =>
+        var result = await db.InTransactionAsync<Results<Created<RunResponse>, Ok<RunResponse>, ValidationProblem, ProblemHttpResult>>(async tx =>
         {
             switch (await RunSubmission.SubmitAsync(tx, request, idempotencyKey, clock.GetUtcNow()))
             {
@@ -50,6 +62,12 @@ public static class RunsApi
                     return Problems.Unprocessable($"Idempotency-Key '{idempotencyKey}' was used with a different body.");
             }
         }, ct);
+        if (result.Result is Created<RunResponse> { Value: { } submitted })
+        {
+            scheduler.Wake();
+            await publisher.PublishAsync(submitted.Jobs.Select(j => j.Id), [submitted.Id]);
+        }
+        return result;
     }
 
     public static async Task<Ok<Page<RunSummary>>> List([AsParameters] RunListQuery query, Db db, CancellationToken ct)
@@ -69,18 +87,25 @@ public static class RunsApi
     public static async Task<Results<Ok<RunResponse>, ProblemHttpResult>> Get(long id, Db db, CancellationToken ct) =>
         await db.ReadAsync(tx => LoadAsync(tx, id), ct) is { } run ? TypedResults.Ok(run) : Problems.NotFound($"run {id}");
 
-    public static Task<Results<NoContent, ProblemHttpResult>> Delete(long id, Db db, CancellationToken ct) =>
-        db.InTransactionAsync<Results<NoContent, ProblemHttpResult>>(async tx =>
+    public static async Task<Results<NoContent, ProblemHttpResult>> Delete(long id, Db db, JobPaths paths, CancellationToken ct)
+    {
+        IReadOnlyList<long> jobIds = [];
+        var result = await db.InTransactionAsync<Results<NoContent, ProblemHttpResult>>(async tx =>
         {
             var run = await RunRepository.GetAsync(tx, id);
             if (run is null)
                 return Problems.NotFound($"run {id}");
+            jobIds = (await JobRepository.ListByRunAsync(tx, id)).Select(j => j.Id).ToList();
             if (!await RunRepository.DeleteFinishedAsync(tx, id))
                 return Problems.Conflict($"Run {id} is {run.Status.ToText()}: only a finished run can be deleted.");
             return TypedResults.NoContent();
         }, ct);
+        if (result.Result is NoContent)
+            paths.DeleteJobFiles(jobIds);
+        return result;
+    }
 
-    public static async Task<Ok<BulkDeleteResponse>> BulkDelete([AsParameters] BulkDeleteQuery query, Db db, CancellationToken ct)
+    public static async Task<Ok<BulkDeleteResponse>> BulkDelete([AsParameters] BulkDeleteQuery query, Db db, JobPaths paths, CancellationToken ct)
     {
         var statuses = query.Status is null ? StatusSets.FinishedRun : [EnumText<RunStatus>.Parse(query.Status)];
         var deleted = 0;
@@ -88,11 +113,46 @@ public static class RunsApi
         do
         {
             // One transaction a batch: the write lock is never held for long, and no run is ever half deleted.
-            batch = await db.InTransactionAsync(tx => RunRepository.DeleteFinishedBatchAsync(tx, statuses, query.Before, BulkDeleteBatch), ct);
+            var (runs, jobIds) = await db.InTransactionAsync(tx => RunRepository.DeleteFinishedBatchAsync(tx, statuses, query.Before, BulkDeleteBatch), ct);
+            paths.DeleteJobFiles(jobIds);
+            batch = runs;
             deleted += batch;
         } while (batch == BulkDeleteBatch);
         return TypedResults.Ok(new BulkDeleteResponse(deleted));
     }
+
+    public static async Task<Results<Accepted, ProblemHttpResult>> Cancel(long id, JobControl control, CancellationToken ct) =>
+        await control.CancelRunAsync(id, ct) switch
+        {
+            ControlOutcome.Accepted => TypedResults.Accepted($"/api/runs/{id}"),
+            ControlOutcome.NotFound => Problems.NotFound($"run {id}"),
+            ControlOutcome.ServiceOwned => Problems.Conflict($"Run {id} belongs to a service: stop the service instead."),
+            _ => Problems.Conflict($"Run {id} has already finished."),
+        };
+
+    public static async Task<Results<Created<RunResponse>, ProblemHttpResult>> Retry(
+        long id, Db db, TimeProvider clock, SchedulerSignal scheduler, ChangePublisher publisher, CancellationToken ct)
+    {
+        var result = await db.InTransactionAsync<Results<Created<RunResponse>, ProblemHttpResult>>(async tx =>
+            await RunRetry.RetryAsync(tx, id, clock.GetUtcNow()) switch
+            {
+                RunRetry.Outcome.Created created => TypedResults.Created($"/api/runs/{created.RunId}", (await LoadAsync(tx, created.RunId))!),
+                RunRetry.Outcome.Conflict conflict => Problems.Conflict(conflict.Detail),
+                _ => Problems.NotFound($"run {id}"),
+            }, ct);
+        if (result.Result is Created<RunResponse> { Value: { } retry })
+        {
+            scheduler.Wake();
+            await publisher.PublishAsync(retry.Jobs.Select(j => j.Id), [retry.Id]);
+        }
+        return result;
+    }
+
+    public static async Task<Results<Ok<RunLogsResponse>, ProblemHttpResult>> Logs(
+        long id, [AsParameters] RunLogsQuery query, RunLogs logs, CancellationToken ct) =>
+        await logs.ReadAsync(id, query.After, query.Limit ?? LogsQueryRules.DefaultLimit, LogsQueryRules.Stream(query.Stream), ct) is { } page
+            ? TypedResults.Ok(page)
+            : Problems.NotFound($"run {id}");
 
     static async Task<RunResponse?> LoadAsync(System.Data.IDbTransaction tx, long id) =>
         await RunRepository.GetAsync(tx, id) is { } run ? RunResponse.From(run, await JobRepository.ListByRunAsync(tx, id)) : null;

@@ -32,7 +32,8 @@ sealed class ServiceDefinitionValidator : AbstractValidator<ServiceDefinition>
             .WithMessage($"a service has 1 to {Limits.ServiceActions} actions");
         RuleForEach(d => d.Actions).NotNull().WithMessage("must be an action spec")
             .SetValidator(new NamedActionSpecValidator(SpecUse.ServiceAction));
-        RuleFor(d => d.Actions).Custom(CheckActionGraph).When(d => d.Actions is not null && d.Actions.All(a => a?.Name is not null));
+        RuleFor(d => d.Actions).Custom(CheckActionGraph)
+            .When(d => d.Actions is not null && d.Actions.All(a => a?.Name is not null && (a.DependsOn ?? []).All(n => n is not null)));
     }
 
     /// <summary>Unique names, dependencies inside the service, and no cycle among them.</summary>

@@ -1,5 +1,6 @@
 using System.Reflection;
 using FluentValidation;
+using HeroProc.Api.Supervision;
 using HeroProc.Api.Validation;
 using HeroProc.Data;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -19,20 +20,40 @@ public static class SystemApi
         group.MapPost("/wipe", Wipe).WithSummary("Delete all runs, jobs and logs in one transaction.")
             .WithDescription("Needs { \"confirm\": \"wipe\" }. Services keep their definitions, with wantedStatus set to 'stop'. " +
                              "With ?definitions=true, actions, services and schedules are deleted too.");
+        group.MapPost("/pause", Pause).WithSummary("Pause: no new job starts; submits are still accepted and running jobs carry on.");
+        group.MapPost("/resume", Resume).WithSummary("Resume starting jobs.");
         return routes;
     }
 
-    public static async Task<Ok<SystemInfo>> Info(Db db, ServerClock server, TimeProvider clock, CancellationToken ct)
+    public static async Task<Ok<SystemInfo>> Info(Db db, ServerClock server, SystemState state, StartupRecovery recovery,
+        TimeProvider clock, CancellationToken ct)
     {
         var counts = await db.ReadAsync(SystemRepository.CountsAsync, ct);
         var now = clock.GetUtcNow();
         return TypedResults.Ok(new SystemInfo(
             Version, server.StartedAt, (long)(now - server.StartedAt).TotalSeconds, counts, db.SizeBytes(),
-            Paused: false, new RecoveryCounts(0, 0, 0)));
+            state.Paused, new RecoveryCounts(0, 0, recovery.Lost)));
     }
 
-    public static async Task<Ok<WipeResponse>> Wipe(WipeRequest request, bool? definitions, Db db, TimeProvider clock, CancellationToken ct)
+    public static async Task<Accepted> Pause(SystemState state, CancellationToken ct)
     {
+        await state.SetPausedAsync(true, ct);
+        return TypedResults.Accepted("/api/system");
+    }
+
+    public static async Task<Accepted> Resume(SystemState state, CancellationToken ct)
+    {
+        await state.SetPausedAsync(false, ct);
+        return TypedResults.Accepted("/api/system");
+    }
+
+    /// <summary>Jobs get their stop signal, then SIGKILL after at most this long.</summary>
+    static readonly TimeSpan WipeStopTimeout = TimeSpan.FromSeconds(10);
+
+    public static async Task<Ok<WipeResponse>> Wipe(WipeRequest request, bool? definitions, Db db, JobControl control, JobPaths paths,
+        TimeProvider clock, CancellationToken ct)
+    {
+        await control.StopAllAsync(WipeStopTimeout, ct);
         var deleted = await db.InTransactionAsync(async tx =>
         {
             var (runs, jobs) = await RunRepository.DeleteAllAsync(tx);
@@ -42,10 +63,12 @@ public static class SystemApi
                 return new WipeCounts(runs, jobs, null, null, null);
             }
             var schedules = await DefinitionLookups.DeleteAllSchedulesAsync(tx);
-            var services = await ServiceRepository.DeleteAllAsync(tx);
+            // Actions first: deleting a service first would take its actions along uncounted.
             var actions = await ActionRepository.DeleteAllAsync(tx);
+            var services = await ServiceRepository.DeleteAllAsync(tx);
             return new WipeCounts(runs, jobs, actions, services, schedules);
         }, ct);
+        paths.DeleteAllJobFiles();
         return TypedResults.Ok(new WipeResponse(deleted));
     }
 

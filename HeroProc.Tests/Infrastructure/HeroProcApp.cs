@@ -1,5 +1,7 @@
 using System.Net.Http.Json;
 using HeroProc.Api.Http;
+using HeroProc.Api.Supervision;
+using Microsoft.Extensions.Hosting;
 using HeroProc.Data;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -11,8 +13,11 @@ namespace HeroProc.Tests.Infrastructure;
 /// <summary>
 /// The server in-process, on a fresh temporary data directory that is deleted afterwards: tests
 /// never touch the user's real data. <c>await using var app = new HeroProcApp();</c>
+/// With <paramref name="paused"/>, the server starts paused: runs are accepted and stay pending,
+/// for tests of definitions and submissions that must not race the scheduler.
+/// Jobs still running when the test ends are stopped (StopJobsOnShutdown), so no process outlives it.
 /// </summary>
-public sealed class HeroProcApp(TimeProvider? clock = null) : WebApplicationFactory<Program>
+public sealed class HeroProcApp(TimeProvider? clock = null, bool paused = false) : WebApplicationFactory<Program>
 {
     public string DataDir { get; } = Directory.CreateTempSubdirectory("heroproc-test-").FullName;
 
@@ -24,9 +29,22 @@ public sealed class HeroProcApp(TimeProvider? clock = null) : WebApplicationFact
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseSetting("HeroProc:DataDir", DataDir);
+        builder.UseSetting("HeroProc:StopJobsOnShutdown", "true");
         builder.UseEnvironment("Development");
-        if (clock is not null)
-            builder.ConfigureTestServices(services => services.AddSingleton(clock));
+        builder.ConfigureTestServices(services =>
+        {
+            if (clock is not null)
+                services.AddSingleton(clock);
+            if (paused)
+                services.AddHostedService<PauseAtStart>();
+        });
+    }
+
+    /// <summary>Pauses before the first request can reach the server.</summary>
+    sealed class PauseAtStart(SystemState state) : IHostedService
+    {
+        public Task StartAsync(CancellationToken ct) => state.SetPausedAsync(true, ct);
+        public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
     }
 
     public HttpClient Client() => CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });

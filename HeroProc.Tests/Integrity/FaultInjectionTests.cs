@@ -21,7 +21,7 @@ public class FaultInjectionTests
     [Fact]
     public async Task Submit_failing_on_the_fourth_job_leaves_no_run_no_jobs_and_no_events()
     {
-        await using var app = new HeroProcApp();
+        await using var app = new HeroProcApp(paused: true);
         var client = app.Client();
         var probe = new DatabaseProbe(app.DatabasePath);
         await AddFaultAsync(app, "jobs", "boom");
@@ -41,7 +41,7 @@ public class FaultInjectionTests
     [Fact]
     public async Task Define_failing_on_the_second_action_leaves_no_service()
     {
-        await using var app = new HeroProcApp();
+        await using var app = new HeroProcApp(paused: true);
         var client = app.Client();
         var probe = new DatabaseProbe(app.DatabasePath);
         await AddFaultAsync(app, "actions", "web.b");
@@ -57,7 +57,7 @@ public class FaultInjectionTests
     [Fact]
     public async Task Redefine_failing_on_the_second_action_leaves_the_previous_definition_whole()
     {
-        await using var app = new HeroProcApp();
+        await using var app = new HeroProcApp(paused: true);
         var client = app.Client();
         var probe = new DatabaseProbe(app.DatabasePath);
         await (await client.PutJsonAsync("/api/services/web", Specs.Service("x", "y"))).ExpectAsync(HttpStatusCode.Created);

@@ -18,7 +18,7 @@ public class IdempotencyTests
     [Fact]
     public async Task Twenty_racing_submits_with_one_key_create_one_run_and_all_return_its_id()
     {
-        await using var app = new HeroProcApp();
+        await using var app = new HeroProcApp(paused: true);
         var client = app.Client();
         var probe = new DatabaseProbe(app.DatabasePath);
 
@@ -35,7 +35,7 @@ public class IdempotencyTests
     [Fact]
     public async Task A_repeat_is_compared_as_parsed_json_so_key_order_and_spacing_do_not_matter()
     {
-        await using var app = new HeroProcApp();
+        await using var app = new HeroProcApp(paused: true);
         var client = app.Client();
         var first = await (await client.SendAsync(Submit("k1", Body))).ExpectAsync<RunResponse>(HttpStatusCode.Created);
         const string reordered = """{"env":{"Y":"2","X":"1"},"jobs":[{"script":"true","name":"a"},{"dependsOn":["a"],"script":"true","name":"b"}],"name":"ci"}""";
@@ -49,7 +49,7 @@ public class IdempotencyTests
     [Fact]
     public async Task The_same_key_with_a_different_body_is_422_and_writes_nothing()
     {
-        await using var app = new HeroProcApp();
+        await using var app = new HeroProcApp(paused: true);
         var client = app.Client();
         var probe = new DatabaseProbe(app.DatabasePath);
         await (await client.SendAsync(Submit("k1", Body))).ExpectAsync(HttpStatusCode.Created);
@@ -66,7 +66,7 @@ public class IdempotencyTests
     public async Task A_key_is_kept_for_24_hours_then_forgotten()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-28T10:00:00Z"));
-        await using var app = new HeroProcApp(clock);
+        await using var app = new HeroProcApp(clock, paused: true);
         var client = app.Client();
         var first = await (await client.SendAsync(Submit("k1", Body))).ExpectAsync<RunResponse>(HttpStatusCode.Created);
 

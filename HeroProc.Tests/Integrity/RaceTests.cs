@@ -14,7 +14,7 @@ public class RaceTests
     [Fact]
     public async Task Fifty_parallel_submits_racing_deletes_redefines_and_lists_keep_every_run_whole()
     {
-        await using var app = new HeroProcApp();
+        await using var app = new HeroProcApp(paused: true);
         var client = app.Client();
         var probe = new DatabaseProbe(app.DatabasePath);
         await (await client.PutJsonAsync("/api/services/web", Specs.Service("a", "b"))).ExpectAsync(HttpStatusCode.Created);
@@ -84,7 +84,7 @@ public class RaceTests
     [Fact]
     public async Task Readers_racing_a_redefine_see_one_whole_definition_or_the_other()
     {
-        await using var app = new HeroProcApp();
+        await using var app = new HeroProcApp(paused: true);
         var client = app.Client();
         var first = new { description = "first", actions = new[] { "a1", "a2", "a3" }.Select(n => new { name = n, script = "echo first" }) };
         var second = new { description = "second", actions = new[] { "b1", "b2", "b3" }.Select(n => new { name = n, script = "echo second" }) };

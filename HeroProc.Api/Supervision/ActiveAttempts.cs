@@ -1,0 +1,61 @@
+using System.Collections.Concurrent;
+using HeroProc.Data;
+
+namespace HeroProc.Api.Supervision;
+
+/// <summary>A running attempt's processes, and the one way to stop them.</summary>
+public sealed class AttemptHandle(long jobId, int attempt, ProcessIdentity shim, ProcessIdentity job, int stopTimeoutSecs)
+{
+    /// <summary>Beyond the stop timeout, how long the shim gets before the server kills the group itself.</summary>
+    static readonly TimeSpan ShimGrace = TimeSpan.FromSeconds(5);
+
+    readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    int _stopRequested;
+
+    public long JobId => jobId;
+    public int Attempt => attempt;
+    public ProcessIdentity Job => job;
+
+    /// <summary>Completes once the attempt's end is committed.</summary>
+    public Task Ended => _ended.Task;
+
+    public void MarkEnded() => _ended.TrySetResult();
+
+    /// <summary>
+    /// Asks the shim to stop the job: it sends the job's stop signal to the group, then SIGKILL after
+    /// stopTimeoutSecs. Should the shim itself be stuck, the server kills the group and the shim.
+    /// The shim is signalled only while its pid still has the recorded start time.
+    /// </summary>
+    public void RequestStop()
+    {
+        if (Interlocked.Exchange(ref _stopRequested, 1) == 1)
+            return;
+        if (Native.IsAlive(shim.Pid, shim.StartTime))
+            Native.Signal(shim.Pid, Native.SigTerm);
+        _ = Task.Delay(TimeSpan.FromSeconds(stopTimeoutSecs) + ShimGrace).ContinueWith(_ =>
+        {
+            if (Ended.IsCompleted)
+                return;
+            if (Native.IsAlive(job.Pid, job.StartTime))
+                Native.Signal(-job.Pid, Native.SigKill);
+            if (Native.IsAlive(shim.Pid, shim.StartTime))
+                Native.Signal(shim.Pid, Native.SigKill);
+        }, TaskScheduler.Default);
+    }
+}
+
+/// <summary>The attempts this server is watching, by job id.</summary>
+public sealed class ActiveAttempts
+{
+    readonly ConcurrentDictionary<long, AttemptHandle> _attempts = new();
+
+    public int Count => _attempts.Count;
+
+    public void Add(AttemptHandle handle) => _attempts[handle.JobId] = handle;
+
+    public void Remove(AttemptHandle handle) => _attempts.TryRemove(new KeyValuePair<long, AttemptHandle>(handle.JobId, handle));
+
+    public AttemptHandle? Find(long jobId) => _attempts.GetValueOrDefault(jobId);
+
+    public IReadOnlyList<AttemptHandle> All => _attempts.Values.ToList();
+}

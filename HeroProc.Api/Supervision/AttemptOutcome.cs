@@ -1,0 +1,67 @@
+using System.Globalization;
+using HeroProc.Api.Actions;
+using HeroProc.Data;
+
+namespace HeroProc.Api.Supervision;
+
+/// <summary>What the shim's status file says: an exit code, a terminating signal, or why the job could not start.</summary>
+public sealed record ShimStatus(int? ExitCode, int? Signal, string? StartError)
+{
+    public static ShimStatus? Read(string attemptDir)
+    {
+        var path = Path.Combine(attemptDir, "status");
+        if (!File.Exists(path))
+            return null;
+        var words = File.ReadAllText(path).Trim().Split(' ', 2);
+        return words switch
+        {
+            ["exit", var code] => new ShimStatus(int.Parse(code, CultureInfo.InvariantCulture), null, null),
+            ["signal", var number] => new ShimStatus(null, int.Parse(number, CultureInfo.InvariantCulture), null),
+            ["error", var message] => new ShimStatus(null, null, message),
+            _ => null,
+        };
+    }
+}
+
+/// <summary>Decides what an attempt's end makes of the job: its final status, or a retry.</summary>
+public static class AttemptOutcome
+{
+    public static AttemptEnd Decide(ShimStatus? status, string? stopRequested, bool runCancelled, int attempt, ActionSpec spec, DateTimeOffset now)
+    {
+        var signal = status?.Signal is { } number ? Native.SignalName(number) : null;
+        var exitDetail = status switch
+        {
+            { ExitCode: { } code } => $"exit {code}",
+            { Signal: not null } => $"signal {signal}",
+            { StartError: { } message } => $"cannot start: {message}",
+            _ => "no exit status",
+        };
+
+        if (stopRequested == "cancel" || runCancelled)
+            return new AttemptEnd(JobStatus.Cancelled, status?.ExitCode, signal, null, null, $"cancelled; {exitDetail}");
+
+        var (outcome, error) = stopRequested == "timeout"
+            ? (JobStatus.TimedOut, $"timed out after {spec.TimeoutSecs} s")
+            : status switch
+            {
+                { ExitCode: 0 } => (JobStatus.Succeeded, null),
+                { ExitCode: { } code } => (JobStatus.Failed, $"exited with code {code}"),
+                { Signal: not null } => (JobStatus.Failed, $"killed by signal {signal}"),
+                { StartError: { } startError } => (JobStatus.Failed, $"cannot start: {startError}"),
+                _ => (JobStatus.Failed, "the job's shim ended without an exit status"),
+            };
+
+        var retry = spec.Retry;
+        if (outcome != JobStatus.Succeeded && retry is not null && attempt < retry.MaxAttempts)
+        {
+            var delay = RetryDelay(retry, attempt);
+            return new AttemptEnd(JobStatus.Retrying, status?.ExitCode, signal, error, now + delay,
+                $"{exitDetail}; {(outcome == JobStatus.TimedOut ? "timed out; " : "")}retry {attempt + 1} of {retry.MaxAttempts} in {delay.TotalSeconds:0.###} s");
+        }
+        return new AttemptEnd(outcome, status?.ExitCode, signal, error, null, outcome == JobStatus.TimedOut ? $"{error}; {exitDetail}" : exitDetail);
+    }
+
+    /// <summary><c>delaySecs × backoff^(attempt-1)</c>, capped at <c>maxDelaySecs</c>.</summary>
+    public static TimeSpan RetryDelay(RetryPolicy retry, int attempt) =>
+        TimeSpan.FromSeconds(Math.Min(retry.DelaySecs!.Value * Math.Pow(retry.Backoff!.Value, attempt - 1), retry.MaxDelaySecs!.Value));
+}

@@ -1,0 +1,179 @@
+using System.Globalization;
+using HeroProc.Api.Actions;
+using HeroProc.Api.Http;
+using HeroProc.Data;
+
+namespace HeroProc.Api.Supervision;
+
+/// <summary>
+/// Runs one claimed attempt end to end: spawn under the shim, record it running, follow its output,
+/// enforce its timeout, and commit its end together with the last of its output.
+/// </summary>
+public sealed class AttemptRunner(
+    Db db, JobPaths paths, ShimLauncher launcher, ActiveAttempts active, SchedulerSignal scheduler,
+    ChangePublisher publisher, LogSignals logSignals, TimeProvider clock, ILogger<AttemptRunner> logger)
+{
+    static readonly TimeSpan FastPoll = TimeSpan.FromMilliseconds(5);
+    static readonly TimeSpan SlowPoll = TimeSpan.FromMilliseconds(200);
+
+    public async Task RunAsync(JobStateRepository.ClaimedJob job)
+    {
+        try
+        {
+            await RunAttemptAsync(job);
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "Attempt {Attempt} of job {JobId} failed inside the server", job.Attempt, job.Id);
+            await EndAsync(job, null, new ShimStatus(null, null, $"internal error: {e.Message}"), null);
+        }
+        finally
+        {
+            scheduler.Wake();
+        }
+    }
+
+    async Task RunAttemptAsync(JobStateRepository.ClaimedJob job)
+    {
+        var spec = ApiJson.Deserialize<ActionSpec>(job.SpecJson);
+        var attemptDir = paths.AttemptDir(job.Id, job.Attempt);
+        if (Directory.Exists(attemptDir))
+            Directory.Delete(attemptDir, recursive: true);
+        Directory.CreateDirectory(attemptDir);
+        if (spec.Cwd is null)
+            Directory.CreateDirectory(paths.WorkDir(job.Id));
+
+        var launch = await launcher.LaunchAsync(attemptDir, paths.WorkDir(job.Id), spec, Environment(job, spec), CancellationToken.None);
+        if (launch is LaunchResult.Failed failed)
+        {
+            await EndAsync(job, null, new ShimStatus(null, null, failed.Error), null);
+            return;
+        }
+        var started = (LaunchResult.Started)launch;
+        using var shim = started.Shim;
+        var handle = new AttemptHandle(job.Id, job.Attempt, started.ShimIdentity, started.Job, spec.StopTimeoutSecs ?? 10);
+        active.Add(handle);
+        try
+        {
+            var stopRequested = await db.InTransactionAsync(async tx =>
+            {
+                await JobStateRepository.MarkRunningAsync(tx, job.Id, job.Attempt, started.ShimIdentity, started.Job, Native.BootId, clock.GetUtcNow());
+                return (await JobRepository.GetAsync(tx, job.Id))?.StopRequested;
+            });
+            await publisher.PublishAsync([job.Id], [job.RunId]);
+            if (stopRequested is not null)
+                handle.RequestStop();
+
+            using var timeout = spec.TimeoutSecs is > 0 and var secs
+                ? clock.CreateTimer(_ => _ = TimeOutAsync(handle), null, TimeSpan.FromSeconds(secs), Timeout.InfiniteTimeSpan)
+                : null;
+
+            var ingestor = await LogIngestor.OpenAsync(db, paths, job.Id, job.Attempt, CancellationToken.None);
+            await FollowOutputAsync(ingestor, shim.WaitForExitAsync());
+            await EndAsync(job, ingestor, ShimStatus.Read(attemptDir), spec);
+        }
+        finally
+        {
+            handle.MarkEnded();
+            active.Remove(handle);
+        }
+        TryDeleteDirectory(attemptDir);
+    }
+
+    /// <summary>Ingests output while the shim runs: quickly while it prints, backing off while it is quiet.</summary>
+    async Task FollowOutputAsync(LogIngestor ingestor, Task exited)
+    {
+        var delay = FastPoll;
+        while (!exited.IsCompleted)
+        {
+            var pass = ingestor.Read(final: false);
+            if (pass.HasLines || pass.ConsumedSegments.Count > 0)
+            {
+                await db.InTransactionAsync(tx => LogRepository.CommitAsync(tx, ingestor.JobId, pass.Chunks, pass.State));
+                ingestor.Complete(pass);
+                logSignals.Notify(ingestor.JobId);
+                delay = FastPoll;
+            }
+            else
+            {
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, SlowPoll.Ticks));
+            }
+            await Task.WhenAny(exited, Task.Delay(delay));
+        }
+    }
+
+    async Task TimeOutAsync(AttemptHandle handle)
+    {
+        try
+        {
+            if (await db.InTransactionAsync(tx => JobStateRepository.RequestStopAsync(tx, handle.JobId, "timeout")))
+                handle.RequestStop();
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "Could not time out job {JobId}", handle.JobId);
+        }
+    }
+
+    /// <summary>Commits the attempt's end with the rest of its output, the skips it causes and the run's new status.</summary>
+    async Task EndAsync(JobStateRepository.ClaimedJob job, LogIngestor? ingestor, ShimStatus? status, ActionSpec? spec)
+    {
+        spec ??= ApiJson.Deserialize<ActionSpec>(job.SpecJson);
+        var pass = ingestor?.Read(final: true);
+        var skipped = await db.InTransactionAsync(async tx =>
+        {
+            var now = clock.GetUtcNow();
+            if (pass is not null)
+                await LogRepository.CommitAsync(tx, job.Id, pass.Chunks, pass.State);
+            var row = await JobRepository.GetAsync(tx, job.Id);
+            var run = await RunRepository.GetAsync(tx, job.RunId);
+            var end = AttemptOutcome.Decide(status, row?.StopRequested, run?.CancelRequested == true, job.Attempt, spec, now);
+            await JobStateRepository.EndAttemptAsync(tx, job.Id, job.Attempt, end, now);
+            var skippedIds = await JobStateRepository.PropagateSkipsAsync(tx, job.RunId, now);
+            await JobStateRepository.RefreshRunAsync(tx, job.RunId, now);
+            return skippedIds;
+        });
+        if (pass is not null)
+        {
+            ingestor!.Complete(pass);
+        }
+        logSignals.Notify(job.Id);
+        await publisher.PublishAsync([job.Id, .. skipped], [job.RunId]);
+    }
+
+    IReadOnlyDictionary<string, string> Environment(JobStateRepository.ClaimedJob job, ActionSpec spec)
+    {
+        var environment = new Dictionary<string, string>(ShimLauncher.BaseEnvironment, StringComparer.Ordinal);
+        foreach (var (key, value) in spec.Env ?? [])
+            environment[key] = value;
+        foreach (var (key, value) in ApiJson.Deserialize<Dictionary<string, string>>(job.RunEnvJson))
+            environment[key] = value;
+        environment["HEROPROC_RUN_ID"] = job.RunId.ToString(CultureInfo.InvariantCulture);
+        environment["HEROPROC_JOB_ID"] = job.Id.ToString(CultureInfo.InvariantCulture);
+        environment["HEROPROC_JOB_NAME"] = job.Name;
+        environment["HEROPROC_ATTEMPT"] = job.Attempt.ToString(CultureInfo.InvariantCulture);
+        return environment;
+    }
+
+    static void TryDeleteDirectory(string path)
+    {
+        try { Directory.Delete(path, recursive: true); }
+        catch (IOException) { }
+    }
+}
+
+/// <summary>Wakes log followers (the SSE stream) when a job's stored output grows or the job ends.</summary>
+public sealed class LogSignals
+{
+    readonly System.Collections.Concurrent.ConcurrentDictionary<long, TaskCompletionSource> _waiting = new();
+
+    public Task WaitAsync(long jobId, TimeSpan timeout, CancellationToken ct) =>
+        _waiting.GetOrAdd(jobId, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously))
+            .Task.WaitAsync(timeout, ct).ContinueWith(_ => { }, TaskScheduler.Default);
+
+    public void Notify(long jobId)
+    {
+        if (_waiting.TryRemove(jobId, out var waiting))
+            waiting.TrySetResult();
+    }
+}

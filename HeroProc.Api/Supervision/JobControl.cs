@@ -1,0 +1,94 @@
+using HeroProc.Data;
+
+namespace HeroProc.Api.Supervision;
+
+/// <summary>The outcome of a cancel: done, or why not.</summary>
+public enum ControlOutcome { Accepted, NotFound, Finished, ServiceOwned }
+
+/// <summary>
+/// Cancels runs and jobs: waiting jobs end <c>cancelled</c> in the same transaction; running ones are
+/// flagged (the flag survives a restart) and their shims signalled once the flag is committed.
+/// </summary>
+public sealed class JobControl(Db db, ActiveAttempts active, SchedulerSignal scheduler, ChangePublisher publisher, TimeProvider clock)
+{
+    public async Task<ControlOutcome> CancelRunAsync(long runId, CancellationToken ct)
+    {
+        var (outcome, changed, toStop) = await db.InTransactionAsync(async tx =>
+        {
+            var run = await RunRepository.GetAsync(tx, runId);
+            if (run is null)
+                return (ControlOutcome.NotFound, new List<long>(), new List<long>());
+            if (run.Status.IsFinished())
+                return (ControlOutcome.Finished, [], []);
+            if (run.Service is not null)
+                return (ControlOutcome.ServiceOwned, [], []);
+            var now = clock.GetUtcNow();
+            await JobStateRepository.RequestRunCancelAsync(tx, runId);
+            var cancelled = new List<long>();
+            var stopping = new List<long>();
+            foreach (var job in await JobStateRepository.ListUnfinishedAsync(tx, runId))
+            {
+                if (await JobStateRepository.CancelWaitingAsync(tx, job.Id, now, "run cancelled"))
+                    cancelled.Add(job.Id);
+                else if (await JobStateRepository.RequestStopAsync(tx, job.Id, "cancel"))
+                    stopping.Add(job.Id);
+            }
+            await JobStateRepository.RefreshRunAsync(tx, runId, now);
+            return (ControlOutcome.Accepted, cancelled, stopping);
+        }, ct);
+        await AfterCancelAsync(outcome, runId, changed, toStop);
+        return outcome;
+    }
+
+    public async Task<ControlOutcome> CancelJobAsync(long jobId, CancellationToken ct)
+    {
+        var (outcome, runId, changed, toStop) = await db.InTransactionAsync(async tx =>
+        {
+            var job = await JobRepository.GetAsync(tx, jobId);
+            if (job is null)
+                return (ControlOutcome.NotFound, 0L, new List<long>(), new List<long>());
+            if (job.Status is not (JobStatus.Pending or JobStatus.Starting or JobStatus.Running or JobStatus.Retrying))
+                return (ControlOutcome.Finished, job.RunId, [], []);
+            if ((await RunRepository.GetAsync(tx, job.RunId))!.Service is not null)
+                return (ControlOutcome.ServiceOwned, job.RunId, [], []);
+            var now = clock.GetUtcNow();
+            if (await JobStateRepository.CancelWaitingAsync(tx, jobId, now, "cancelled"))
+            {
+                var skipped = await JobStateRepository.PropagateSkipsAsync(tx, job.RunId, now);
+                await JobStateRepository.RefreshRunAsync(tx, job.RunId, now);
+                return (ControlOutcome.Accepted, job.RunId, [jobId, .. skipped], []);
+            }
+            await JobStateRepository.RequestStopAsync(tx, jobId, "cancel");
+            return (ControlOutcome.Accepted, job.RunId, new List<long>(), new List<long> { jobId });
+        }, ct);
+        await AfterCancelAsync(outcome, runId, changed, toStop);
+        return outcome;
+    }
+
+    /// <summary>Stops every running attempt (stop signal, SIGKILL after at most <paramref name="maxStopTimeout"/>) and waits for their ends.</summary>
+    public async Task StopAllAsync(TimeSpan maxStopTimeout, CancellationToken ct)
+    {
+        var runs = await db.ReadAsync(async tx => (await RunRepository.ListAsync(tx,
+            new RunFilter(null, null, null, null, null), null, int.MaxValue)).Where(r => !r.Status.IsFinished()).Select(r => r.Id).ToList(), ct);
+        foreach (var runId in runs)
+            await CancelRunAsync(runId, ct);
+        var handles = active.All;
+        using var deadline = new CancellationTokenSource(maxStopTimeout);
+        deadline.Token.Register(() =>
+        {
+            foreach (var handle in handles.Where(h => !h.Ended.IsCompleted))
+                Native.Signal(-handle.Job.Pid, Native.SigKill);
+        });
+        await Task.WhenAll(handles.Select(h => h.Ended)).WaitAsync(maxStopTimeout + TimeSpan.FromSeconds(10), ct);
+    }
+
+    async Task AfterCancelAsync(ControlOutcome outcome, long runId, IReadOnlyList<long> changed, IReadOnlyList<long> toStop)
+    {
+        if (outcome != ControlOutcome.Accepted)
+            return;
+        foreach (var jobId in toStop)
+            active.Find(jobId)?.RequestStop();
+        await publisher.PublishAsync(changed, [runId]);
+        scheduler.Wake();
+    }
+}

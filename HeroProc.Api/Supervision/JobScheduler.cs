@@ -1,0 +1,93 @@
+using HeroProc.Data;
+using Microsoft.Extensions.Options;
+
+namespace HeroProc.Api.Supervision;
+
+/// <summary>
+/// Starts every ready job: pending (or retrying and due) with all dependencies succeeded, within the
+/// global <c>MaxParallelJobs</c> and each run's <c>maxParallel</c>. It sleeps until woken by a commit
+/// that matters or until the next retry is due, never polling in a loop.
+/// </summary>
+public sealed class JobScheduler(
+    Db db, SystemState state, SchedulerSignal signal, AttemptRunner runner, ActiveAttempts active, ChangePublisher publisher,
+    StartupRecovery recovery, IOptions<HeroProcOptions> options, TimeProvider clock, ILogger<JobScheduler> logger) : BackgroundService
+{
+    readonly HashSet<Task> _attempts = [];
+
+    /// <summary>True once recovery is done and the loop runs: readiness.</summary>
+    public bool Running { get; private set; }
+
+    protected override async Task ExecuteAsync(CancellationToken stopping)
+    {
+        await state.LoadAsync(stopping);
+        await recovery.RecoverAsync(stopping);
+        Running = true;
+        while (!stopping.IsCancellationRequested)
+        {
+            TimeSpan? wait;
+            try
+            {
+                if (!state.Paused)
+                    await StartReadyJobsAsync(stopping);
+                var due = await db.ReadAsync(JobStateRepository.NextRetryDueAsync, stopping);
+                wait = due - clock.GetUtcNow();
+            }
+            catch (Exception e) when (!stopping.IsCancellationRequested)
+            {
+                logger.LogError(e, "The scheduler's pass failed; it tries again in a second");
+                wait = TimeSpan.FromSeconds(1);
+            }
+            try
+            {
+                await signal.WaitAsync(wait, clock, stopping);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+        Running = false;
+    }
+
+    async Task StartReadyJobsAsync(CancellationToken stopping)
+    {
+        var claimed = await db.InTransactionAsync(async tx =>
+        {
+            var now = clock.GetUtcNow();
+            var capacity = options.Value.MaxParallelJobs - await JobStateRepository.CountActiveAsync(tx);
+            var jobs = await JobStateRepository.ClaimReadyAsync(tx, capacity, now);
+            foreach (var runId in jobs.Select(j => j.RunId).Distinct())
+                await JobStateRepository.RefreshRunAsync(tx, runId, now);
+            return jobs;
+        }, stopping);
+        if (claimed.Count == 0)
+            return;
+        await publisher.PublishAsync(claimed.Select(j => j.Id), claimed.Select(j => j.RunId));
+        lock (_attempts)
+        {
+            foreach (var job in claimed)
+            {
+                var attempt = Task.Run(() => runner.RunAsync(job), CancellationToken.None);
+                _attempts.Add(attempt);
+                attempt.ContinueWith(done => { lock (_attempts) _attempts.Remove(done); }, TaskScheduler.Default);
+            }
+        }
+    }
+
+    /// <summary>
+    /// At shutdown, jobs keep running by default (the next start re-adopts them); with
+    /// <c>StopJobsOnShutdown</c> they are stopped, each with its stop signal and timeout, and their ends recorded.
+    /// </summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        if (!options.Value.StopJobsOnShutdown)
+            return;
+        foreach (var handle in active.All)
+            handle.RequestStop();
+        Task[] running;
+        lock (_attempts)
+            running = [.. _attempts];
+        await Task.WhenAll(running).WaitAsync(cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
+    }
+}

@@ -1,0 +1,26 @@
+using Dapper;
+using HeroProc.Data;
+
+namespace HeroProc.Api.Supervision;
+
+/// <summary>Whether new jobs may start. Persisted, so a paused server stays paused across a restart.</summary>
+public sealed class SystemState(Db db, SchedulerSignal scheduler)
+{
+    const string PausedKey = "paused";
+
+    public bool Paused { get; private set; }
+
+    public async Task LoadAsync(CancellationToken ct) =>
+        Paused = await db.ReadAsync(tx => tx.Connection!.ExecuteScalarAsync<string?>(
+            "SELECT value FROM settings WHERE key = @PausedKey", new { PausedKey }, tx), ct) == "true";
+
+    public async Task SetPausedAsync(bool paused, CancellationToken ct)
+    {
+        await db.InTransactionAsync(tx => tx.Connection!.ExecuteAsync(
+            "INSERT INTO settings (key, value) VALUES (@PausedKey, @value) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            new { PausedKey, value = paused ? "true" : "false" }, tx), ct);
+        Paused = paused;
+        if (!paused)
+            scheduler.Wake();
+    }
+}

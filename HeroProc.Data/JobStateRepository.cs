@@ -1,0 +1,227 @@
+using System.Data;
+using Dapper;
+
+namespace HeroProc.Data;
+
+/// <summary>
+/// Every change of a job's status, each a compare-and-set on the status it expects, written with its
+/// <c>job_events</c> row in the caller's transaction: two actors can never both move the same job.
+/// </summary>
+public static class JobStateRepository
+{
+    static readonly string[] Active = ["starting", "running"];
+    static readonly string[] Unfinished = ["pending", "starting", "running", "retrying"];
+    static readonly string[] NotSucceeded = ["failed", "timed_out", "cancelled", "skipped"];
+
+    /// <summary>A job claimed to start: its spec snapshot and its run's env.</summary>
+    public sealed record ClaimedJob
+    {
+        public long Id { get; init; }
+        public long RunId { get; init; }
+        public required string Name { get; init; }
+        public int Attempt { get; init; }
+        public required string SpecJson { get; init; }
+        public required string RunEnvJson { get; init; }
+    }
+
+    /// <summary>
+    /// Moves up to <paramref name="capacity"/> ready jobs to <c>starting</c>: pending (or retrying and due)
+    /// jobs whose dependencies all succeeded, oldest first, within each run's <c>maxParallel</c>.
+    /// </summary>
+    public static async Task<IReadOnlyList<ClaimedJob>> ClaimReadyAsync(IDbTransaction tx, int capacity, DateTimeOffset now)
+    {
+        if (capacity <= 0)
+            return [];
+        var connection = tx.Connection!;
+        var candidates = (await connection.QueryAsync<(long Id, long RunId, int? MaxParallel)>(
+            """
+            SELECT j.id, j.run_id, r.max_parallel
+            FROM jobs j JOIN runs r ON r.id = j.run_id
+            WHERE (j.status = 'pending' OR (j.status = 'retrying' AND j.next_attempt_at <= @now))
+              AND r.cancel_requested = 0
+              AND NOT EXISTS (
+                  SELECT 1 FROM json_each(j.depends_on_json) d
+                  JOIN jobs dj ON dj.run_id = j.run_id AND dj.name = d.value
+                  WHERE dj.status <> 'succeeded')
+              AND (r.max_parallel IS NULL OR r.max_parallel >
+                   (SELECT COUNT(*) FROM jobs a WHERE a.run_id = j.run_id AND a.status IN ('starting', 'running')))
+            ORDER BY j.id
+            LIMIT @limit
+            """, new { now, limit = capacity * 4 }, tx)).AsList();
+
+        var activeByRun = new Dictionary<long, int>();
+        var claimed = new List<ClaimedJob>();
+        foreach (var candidate in candidates)
+        {
+            if (claimed.Count == capacity)
+                break;
+            if (candidate.MaxParallel is { } max)
+            {
+                if (!activeByRun.TryGetValue(candidate.RunId, out var active))
+                    active = activeByRun[candidate.RunId] = await connection.ExecuteScalarAsync<int>(
+                        "SELECT COUNT(*) FROM jobs WHERE run_id = @RunId AND status IN ('starting', 'running')", candidate, tx);
+                if (active >= max)
+                    continue;
+                activeByRun[candidate.RunId] = active + 1;
+            }
+            var job = await connection.QuerySingleOrDefaultAsync<ClaimedJob>(
+                """
+                UPDATE jobs SET status = 'starting',
+                                attempt = CASE WHEN status = 'retrying' THEN attempt + 1 ELSE attempt END,
+                                pid = NULL, exit_code = NULL, signal = NULL, error = NULL, stop_requested = NULL,
+                                next_attempt_at = NULL, attempt_started_at = @now, started_at = COALESCE(started_at, @now),
+                                spool_segment = 0, spool_offset = 0, carry_stdout = NULL, carry_stderr = NULL
+                WHERE id = @Id AND status IN ('pending', 'retrying')
+                RETURNING id, run_id, name, attempt, spec_json, (SELECT env_json FROM runs WHERE runs.id = jobs.run_id) AS run_env_json
+                """, new { candidate.Id, now }, tx);
+            if (job is null)
+                continue;
+            await AddEventAsync(tx, job.Id, JobStatus.Starting, job.Attempt, now, null);
+            claimed.Add(job);
+        }
+        return claimed;
+    }
+
+    /// <summary>The attempt's processes exist: <c>starting</c> → <c>running</c>, with their identity.</summary>
+    public static async Task<bool> MarkRunningAsync(IDbTransaction tx, long jobId, int attempt, ProcessIdentity shim,
+        ProcessIdentity job, string bootId, DateTimeOffset now)
+    {
+        var changed = await tx.Connection!.ExecuteAsync(
+            """
+            UPDATE jobs SET status = 'running', pid = @JobPid, pid_start_time = @JobStart, shim_pid = @ShimPid,
+                            shim_start_time = @ShimStart, boot_id = @bootId
+            WHERE id = @jobId AND attempt = @attempt AND status = 'starting'
+            """, new { jobId, attempt, JobPid = job.Pid, JobStart = job.StartTime, ShimPid = shim.Pid, ShimStart = shim.StartTime, bootId }, tx);
+        if (changed == 1)
+            await AddEventAsync(tx, jobId, JobStatus.Running, attempt, now, $"pid {job.Pid}");
+        return changed == 1;
+    }
+
+    /// <summary>
+    /// Ends the current attempt: to a final status, or to <c>retrying</c> with <paramref name="nextAttemptAt"/>.
+    /// Expects the attempt still <c>starting</c> or <c>running</c>; false when another actor moved it first.
+    /// </summary>
+    public static async Task<bool> EndAttemptAsync(IDbTransaction tx, long jobId, int attempt, AttemptEnd end, DateTimeOffset now)
+    {
+        var changed = await tx.Connection!.ExecuteAsync(
+            """
+            UPDATE jobs SET status = @Status, exit_code = @ExitCode, signal = @Signal, error = @Error,
+                            next_attempt_at = @NextAttemptAt, stop_requested = NULL,
+                            finished_at = CASE WHEN @Status = 'retrying' THEN NULL ELSE @now END
+            WHERE id = @jobId AND attempt = @attempt AND status IN ('starting', 'running')
+            """, new { jobId, attempt, Status = end.Status.ToText(), end.ExitCode, end.Signal, end.Error, end.NextAttemptAt, now }, tx);
+        if (changed == 1)
+            await AddEventAsync(tx, jobId, end.Status, attempt, now, end.Detail);
+        return changed == 1;
+    }
+
+    /// <summary>Asks the running attempt to stop (the first reason wins); true when a process should be signalled.</summary>
+    public static async Task<bool> RequestStopAsync(IDbTransaction tx, long jobId, string reason) =>
+        await tx.Connection!.ExecuteAsync(
+            "UPDATE jobs SET stop_requested = COALESCE(stop_requested, @reason) WHERE id = @jobId AND status IN @Active",
+            new { jobId, reason, Active }, tx) == 1;
+
+    /// <summary>Cancels the job if it has not started (pending or retrying); true when it did.</summary>
+    public static async Task<bool> CancelWaitingAsync(IDbTransaction tx, long jobId, DateTimeOffset now, string detail)
+    {
+        var attempt = await tx.Connection!.ExecuteScalarAsync<int?>(
+            """
+            UPDATE jobs SET status = 'cancelled', finished_at = @now, next_attempt_at = NULL
+            WHERE id = @jobId AND status IN ('pending', 'retrying')
+            RETURNING attempt
+            """, new { jobId, now }, tx);
+        if (attempt is null)
+            return false;
+        await AddEventAsync(tx, jobId, JobStatus.Cancelled, attempt.Value, now, detail);
+        return true;
+    }
+
+    /// <summary>
+    /// Marks <c>skipped</c>, transitively, every pending job of the run with a dependency that ended without
+    /// succeeding. Returns the ids it skipped.
+    /// </summary>
+    public static async Task<IReadOnlyList<long>> PropagateSkipsAsync(IDbTransaction tx, long runId, DateTimeOffset now)
+    {
+        var skipped = new List<long>();
+        while (true)
+        {
+            var round = (await tx.Connection!.QueryAsync<(long Id, int Attempt, string Dependency)>(
+                """
+                UPDATE jobs SET status = 'skipped', finished_at = @now
+                WHERE run_id = @runId AND status = 'pending' AND EXISTS (
+                    SELECT 1 FROM json_each(jobs.depends_on_json) d
+                    JOIN jobs dj ON dj.run_id = jobs.run_id AND dj.name = d.value
+                    WHERE dj.status IN @NotSucceeded)
+                RETURNING id, attempt, (SELECT dj.name || ' ' || dj.status FROM json_each(jobs.depends_on_json) d
+                    JOIN jobs dj ON dj.run_id = jobs.run_id AND dj.name = d.value
+                    WHERE dj.status IN @NotSucceeded LIMIT 1)
+                """, new { runId, now, NotSucceeded }, tx)).AsList();
+            if (round.Count == 0)
+                return skipped;
+            foreach (var job in round)
+                await AddEventAsync(tx, job.Id, JobStatus.Skipped, job.Attempt, now, $"dependency {job.Dependency}");
+            skipped.AddRange(round.Select(j => j.Id));
+        }
+    }
+
+    /// <summary>
+    /// Derives the run's status from its jobs and stores it when it changed; returns the run then, else null.
+    /// </summary>
+    public static async Task<RunRow?> RefreshRunAsync(IDbTransaction tx, long runId, DateTimeOffset now)
+    {
+        var connection = tx.Connection!;
+        var counts = (await connection.QueryAsync<(string Status, int Count)>(
+            "SELECT status, COUNT(*) FROM jobs WHERE run_id = @runId GROUP BY status", new { runId }, tx))
+            .ToDictionary(c => c.Status, c => c.Count);
+        var run = await RunRepository.GetAsync(tx, runId);
+        if (run is null)
+            return null;
+
+        var total = counts.Values.Sum();
+        var unfinished = Unfinished.Sum(s => counts.GetValueOrDefault(s));
+        var status = unfinished > 0
+            ? counts.GetValueOrDefault("pending") == total ? RunStatus.Pending : RunStatus.Running
+            : run.CancelRequested ? RunStatus.Cancelled
+            : counts.GetValueOrDefault("succeeded") == total ? RunStatus.Succeeded
+            : RunStatus.Failed;
+        if (status == run.Status)
+            return null;
+        return await connection.QuerySingleAsync<RunRow>(
+            $"""
+            UPDATE runs SET status = @Status,
+                            started_at = CASE WHEN @Status = 'pending' THEN started_at ELSE COALESCE(started_at, @now) END,
+                            finished_at = CASE WHEN @Finished THEN @now ELSE NULL END
+            WHERE id = @runId
+            RETURNING {RunRepository.Columns}
+            """, new { runId, Status = status.ToText(), Finished = status.IsFinished(), now }, tx);
+    }
+
+    /// <summary>Flags the run as cancelled: nothing new of it starts, and it ends <c>cancelled</c>.</summary>
+    public static async Task<bool> RequestRunCancelAsync(IDbTransaction tx, long runId) =>
+        await tx.Connection!.ExecuteAsync(
+            "UPDATE runs SET cancel_requested = 1 WHERE id = @runId AND status IN ('pending', 'running')", new { runId }, tx) == 1;
+
+    public static async Task<IReadOnlyList<JobRow>> ListUnfinishedAsync(IDbTransaction tx, long runId) =>
+        (await tx.Connection!.QueryAsync<JobRow>(
+            $"SELECT {JobRepository.Columns} FROM jobs WHERE run_id = @runId AND status IN @Unfinished ORDER BY id",
+            new { runId, Unfinished }, tx)).AsList();
+
+    /// <summary>The earliest time a retrying job becomes due, for the scheduler's timer.</summary>
+    public static Task<DateTimeOffset?> NextRetryDueAsync(IDbTransaction tx) =>
+        tx.Connection!.ExecuteScalarAsync<DateTimeOffset?>(
+            "SELECT MIN(next_attempt_at) FROM jobs WHERE status = 'retrying'", transaction: tx);
+
+    public static Task<int> CountActiveAsync(IDbTransaction tx) =>
+        tx.Connection!.ExecuteScalarAsync<int>("SELECT COUNT(*) FROM jobs WHERE status IN @Active", new { Active }, tx);
+
+    public static Task AddEventAsync(IDbTransaction tx, long jobId, JobStatus status, int attempt, DateTimeOffset at, string? detail) =>
+        tx.Connection!.ExecuteAsync(
+            "INSERT INTO job_events (job_id, status, attempt, at, detail) VALUES (@jobId, @status, @attempt, @at, @detail)",
+            new { jobId, status = status.ToText(), attempt, at, detail }, tx);
+}
+
+/// <summary>A process as the kernel knows it: pid plus start time (clock ticks after boot), so a reused pid is told apart.</summary>
+public readonly record struct ProcessIdentity(int Pid, long StartTime);
+
+/// <summary>How an attempt ended, and what the job becomes.</summary>
+public sealed record AttemptEnd(JobStatus Status, int? ExitCode, string? Signal, string? Error, DateTimeOffset? NextAttemptAt, string Detail);
