@@ -42,7 +42,7 @@ public static class LogRepository
         (await tx.Connection!.QueryAsync<LogChunkRow>(
             $"""
             SELECT {Columns} FROM log_chunks
-            WHERE job_id = @jobId AND first_seq + line_count > @afterSeq
+            WHERE job_id = @jobId AND first_seq + line_count - 1 > @afterSeq
             ORDER BY first_seq
             LIMIT @maxChunks
             """, new { jobId, afterSeq, maxChunks }, tx)).AsList();

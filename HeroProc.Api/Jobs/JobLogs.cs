@@ -4,7 +4,8 @@ using HeroProc.Data;
 namespace HeroProc.Api.Jobs;
 
 /// <summary>A log line as served: the stored line, with its job for a run's merged log.</summary>
-public sealed record LogLineResponse(long Seq, DateTimeOffset Ts, string Stream, int Attempt, string Text, long? JobId = null)
+public sealed record LogLineResponse(long Seq, DateTimeOffset Ts, string Stream, int Attempt, string Text,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] long? JobId = null)
 {
     public static LogLineResponse From(LogLine line, long? jobId = null) =>
         new(line.Seq, line.At, line.Stream == LogStream.Stderr ? "stderr" : "stdout", line.Attempt, line.Text, jobId);
