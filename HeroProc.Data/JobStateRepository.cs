@@ -13,6 +13,13 @@ public static class JobStateRepository
     static readonly string[] Unfinished = ["pending", "starting", "running", "retrying"];
     static readonly string[] NotSucceeded = ["failed", "timed_out", "cancelled", "skipped"];
 
+    sealed record Candidate
+    {
+        public long Id { get; init; }
+        public long RunId { get; init; }
+        public int? MaxParallel { get; init; }
+    }
+
     /// <summary>A job claimed to start: its spec snapshot and its run's env.</summary>
     public sealed record ClaimedJob
     {
@@ -33,15 +40,17 @@ public static class JobStateRepository
         if (capacity <= 0)
             return [];
         var connection = tx.Connection!;
-        var candidates = (await connection.QueryAsync<(long Id, long RunId, int? MaxParallel)>(
+        // CROSS JOIN keeps SQLite from driving the dependency check from every job of the run: it must
+        // walk the candidate's own few dependencies and look each up by (run_id, name).
+        var candidates = (await connection.QueryAsync<Candidate>(
             """
-            SELECT j.id, j.run_id, r.max_parallel
-            FROM jobs j JOIN runs r ON r.id = j.run_id
-            WHERE (j.status = 'pending' OR (j.status = 'retrying' AND j.next_attempt_at <= @now))
+            SELECT j.id, j.run_id, r.max_parallel FROM jobs j JOIN runs r ON r.id = j.run_id
+            WHERE j.id IN (SELECT id FROM jobs WHERE status = 'pending'
+                           UNION ALL SELECT id FROM jobs WHERE status = 'retrying' AND next_attempt_at <= @now)
               AND r.cancel_requested = 0
               AND NOT EXISTS (
                   SELECT 1 FROM json_each(j.depends_on_json) d
-                  JOIN jobs dj ON dj.run_id = j.run_id AND dj.name = d.value
+                  CROSS JOIN jobs dj ON dj.run_id = j.run_id AND dj.name = d.value
                   WHERE dj.status <> 'succeeded')
               AND (r.max_parallel IS NULL OR r.max_parallel >
                    (SELECT COUNT(*) FROM jobs a WHERE a.run_id = j.run_id AND a.status IN ('starting', 'running')))
@@ -150,10 +159,10 @@ public static class JobStateRepository
                 UPDATE jobs SET status = 'skipped', finished_at = @now
                 WHERE run_id = @runId AND status = 'pending' AND EXISTS (
                     SELECT 1 FROM json_each(jobs.depends_on_json) d
-                    JOIN jobs dj ON dj.run_id = jobs.run_id AND dj.name = d.value
+                    CROSS JOIN jobs dj ON dj.run_id = jobs.run_id AND dj.name = d.value
                     WHERE dj.status IN @NotSucceeded)
                 RETURNING id, attempt, (SELECT dj.name || ' ' || dj.status FROM json_each(jobs.depends_on_json) d
-                    JOIN jobs dj ON dj.run_id = jobs.run_id AND dj.name = d.value
+                    CROSS JOIN jobs dj ON dj.run_id = jobs.run_id AND dj.name = d.value
                     WHERE dj.status IN @NotSucceeded LIMIT 1)
                 """, new { runId, now, NotSucceeded }, tx)).AsList();
             if (round.Count == 0)

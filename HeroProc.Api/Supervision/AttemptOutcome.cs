@@ -4,8 +4,11 @@ using HeroProc.Data;
 
 namespace HeroProc.Api.Supervision;
 
-/// <summary>What the shim's status file says: an exit code, a terminating signal, or why the job could not start.</summary>
-public sealed record ShimStatus(int? ExitCode, int? Signal, string? StartError)
+/// <summary>
+/// What the shim's status file says: an exit code, a terminating signal, or why the job could not start;
+/// or, when the server itself failed while running the attempt, that error.
+/// </summary>
+public sealed record ShimStatus(int? ExitCode, int? Signal, string? StartError, string? ServerError = null)
 {
     public static ShimStatus? Read(string attemptDir)
     {
@@ -34,6 +37,7 @@ public static class AttemptOutcome
             { ExitCode: { } code } => $"exit {code}",
             { Signal: not null } => $"signal {signal}",
             { StartError: { } message } => $"cannot start: {message}",
+            { ServerError: { } message } => $"server error: {message}",
             _ => "no exit status",
         };
 
@@ -48,6 +52,7 @@ public static class AttemptOutcome
                 { ExitCode: { } code } => (JobStatus.Failed, $"exited with code {code}"),
                 { Signal: not null } => (JobStatus.Failed, $"killed by signal {signal}"),
                 { StartError: { } startError } => (JobStatus.Failed, $"cannot start: {startError}"),
+                { ServerError: { } serverError } => (JobStatus.Failed, $"the server failed while running the job: {serverError}"),
                 _ => (JobStatus.Failed, "the job's shim ended without an exit status"),
             };
 

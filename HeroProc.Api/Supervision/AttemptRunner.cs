@@ -25,7 +25,7 @@ public sealed class AttemptRunner(
         catch (Exception e)
         {
             logger.LogError(e, "Attempt {Attempt} of job {JobId} failed inside the server", job.Attempt, job.Id);
-            await EndAsync(job, null, new ShimStatus(null, null, $"internal error: {e.Message}"), null);
+            await EndAsync(job, null, new ShimStatus(null, null, null, e.Message), null);
         }
         finally
         {
@@ -68,9 +68,20 @@ public sealed class AttemptRunner(
                 ? clock.CreateTimer(_ => _ = TimeOutAsync(handle), null, TimeSpan.FromSeconds(secs), Timeout.InfiniteTimeSpan)
                 : null;
 
-            var ingestor = await LogIngestor.OpenAsync(db, paths, job.Id, job.Attempt, CancellationToken.None);
-            await FollowOutputAsync(ingestor, shim.WaitForExitAsync());
-            await EndAsync(job, ingestor, ShimStatus.Read(attemptDir), spec);
+            var exited = shim.WaitForExitAsync();
+            try
+            {
+                var ingestor = await LogIngestor.OpenAsync(db, paths, job.Id, job.Attempt, CancellationToken.None);
+                await FollowOutputAsync(ingestor, exited);
+                await EndAsync(job, ingestor, ShimStatus.Read(attemptDir), spec);
+            }
+            catch when (!exited.IsCompleted)
+            {
+                // The server cannot follow this attempt any more: stop it rather than leave it running untracked.
+                handle.RequestStop();
+                await exited;
+                throw;
+            }
         }
         finally
         {

@@ -3,15 +3,34 @@ using HeroProc.Data;
 
 namespace HeroProc.Api.Supervision;
 
-/// <summary>Reads changed jobs and runs after their commit and publishes them on the event hub.</summary>
+/// <summary>
+/// Reads changed jobs and runs after their commit and publishes them on the event hub. Publishes are
+/// serialized, read and send together: a publisher that read an older state can never send it after
+/// one that read a newer state, so the last event a client sees of a run is its latest state.
+/// </summary>
 public sealed class ChangePublisher(Db db, EventHub hub)
 {
+    readonly SemaphoreSlim _order = new(1, 1);
+
     public async Task PublishAsync(IEnumerable<long> jobIds, IEnumerable<long> runIds)
     {
         var jobs = jobIds.Distinct().ToList();
         var runs = runIds.Distinct().ToList();
         if (jobs.Count == 0 && runs.Count == 0)
             return;
+        await _order.WaitAsync();
+        try
+        {
+            await ReadAndPublishAsync(jobs, runs);
+        }
+        finally
+        {
+            _order.Release();
+        }
+    }
+
+    async Task ReadAndPublishAsync(List<long> jobs, List<long> runs)
+    {
         var (jobRows, runRows, counts) = await db.ReadAsync(async tx =>
         {
             var jobList = new List<JobRow>();

@@ -162,7 +162,7 @@ public sealed class LogIngestor(JobPaths paths, long jobId, int attempt, Ingesti
             if (newline < 0)
             {
                 carry.Write(output);
-                while (carry.WrittenCount >= MaxLineBytes)
+                while (carry.WrittenCount > MaxLineBytes)
                 {
                     // A line over the limit is stored as several lines, cut at a character boundary.
                     var cut = Utf8Boundary(carry.WrittenSpan, MaxLineBytes);
