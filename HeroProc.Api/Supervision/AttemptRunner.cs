@@ -97,20 +97,30 @@ public sealed class AttemptRunner(
         var delay = FastPoll;
         while (!exited.IsCompleted)
         {
-            var pass = ingestor.Read(final: false);
-            if (pass.HasLines || pass.ConsumedSegments.Count > 0)
-            {
-                await db.InTransactionAsync(tx => LogRepository.CommitAsync(tx, ingestor.JobId, pass.Chunks, pass.State));
-                ingestor.Complete(pass);
-                logSignals.Notify(ingestor.JobId);
-                delay = FastPoll;
-            }
-            else
-            {
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, SlowPoll.Ticks));
-            }
+            var pass = await IngestAsync(ingestor);
+            if (pass.MoreWaiting)
+                continue;
+            delay = pass.HasProgress ? FastPoll : TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, SlowPoll.Ticks));
             await Task.WhenAny(exited, Task.Delay(delay));
         }
+        // The shim has exited: everything it spooled is there. Read it all (the spool may hold up to
+        // 64 MiB); the last pass, which also flushes unterminated lines, commits with the job's end.
+        while ((await IngestAsync(ingestor)).MoreWaiting)
+        {
+        }
+    }
+
+    /// <summary>One pass over the spool, committed when it stored anything.</summary>
+    async Task<IngestPass> IngestAsync(LogIngestor ingestor)
+    {
+        var pass = ingestor.Read(final: false);
+        if (pass.HasProgress)
+        {
+            await db.InTransactionAsync(tx => LogRepository.CommitAsync(tx, ingestor.JobId, pass.Chunks, pass.State));
+            ingestor.Complete(pass);
+            logSignals.Notify(ingestor.JobId);
+        }
+        return pass;
     }
 
     async Task TimeOutAsync(AttemptHandle handle)
@@ -131,6 +141,8 @@ public sealed class AttemptRunner(
     {
         spec ??= ApiJson.Deserialize<ActionSpec>(job.SpecJson);
         var pass = ingestor?.Read(final: true);
+        if (pass is { MoreWaiting: true })
+            throw new InvalidOperationException("the spool was not drained before the attempt's end");
         var skipped = await db.InTransactionAsync(async tx =>
         {
             var now = clock.GetUtcNow();

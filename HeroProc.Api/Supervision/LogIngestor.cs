@@ -7,9 +7,11 @@ using HeroProc.Data;
 namespace HeroProc.Api.Supervision;
 
 /// <summary>What one pass read from the spool: written to the log file already, committed by the caller.</summary>
-public sealed record IngestPass(IReadOnlyList<LogChunkRow> Chunks, IngestionState State, long FileEnd, IReadOnlyList<long> ConsumedSegments)
+public sealed record IngestPass(
+    IReadOnlyList<LogChunkRow> Chunks, IngestionState State, long FileEnd, IReadOnlyList<long> ConsumedSegments, bool MoreWaiting)
 {
-    public bool HasLines => Chunks.Count > 0;
+    /// <summary>True when the pass stored lines or freed segments: it must be committed.</summary>
+    public bool HasProgress => Chunks.Count > 0 || ConsumedSegments.Count > 0;
 }
 
 /// <summary>
@@ -25,7 +27,9 @@ public sealed class LogIngestor(JobPaths paths, long jobId, int attempt, Ingesti
     const int ShimHeaderBytes = 16;
     const int ChunkMaxLines = 4096;
     const int ChunkMaxBytes = 1024 * 1024;
-    const int MaxBytesPerPass = 16 * 1024 * 1024;
+
+    /// <summary>Spool bytes one pass reads at most, so one commit stays small; tests shrink it to force many passes.</summary>
+    internal static int MaxBytesPerPass { get; set; } = 16 * 1024 * 1024;
 
     IngestionState _state = state;
     long _fileEnd = fileEnd;
@@ -110,7 +114,7 @@ public sealed class LogIngestor(JobPaths paths, long jobId, int attempt, Ingesti
         var chunks = builder.Finish();
         var state = new IngestionState(segment, offset, Carry(carries[0]), Carry(carries[1]), builder.Seq,
             _state.LogBytes + chunks.Sum(c => (long)c.ByteLength));
-        return new IngestPass(chunks, state, builder.FileEnd, consumed);
+        return new IngestPass(chunks, state, builder.FileEnd, consumed, MoreWaiting: budget <= 0);
     }
 
     /// <summary>After the pass was committed: frees the spool segments it consumed.</summary>
