@@ -111,8 +111,9 @@ static unsigned long long start_time(pid_t pid) {
     return value;
 }
 
-/* Write-then-rename, with fsync, so a reader (or a crash) never sees half a file. */
-static void write_atomically(const char *name, const char *content) {
+/* Write-then-rename, so a reader (or a crash of the server) never sees half a file. With `durable`, also
+ * fsync: only the status must survive a power loss (which kills every job, so pid files do not matter). */
+static void write_atomically(const char *name, const char *content, int durable) {
     char path[PATH_MAX], temp[PATH_MAX];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     snprintf(temp, sizeof temp, "%s/.%s.tmp", dir, name);
@@ -120,9 +121,10 @@ static void write_atomically(const char *name, const char *content) {
     if (fd < 0) return;
     size_t length = strlen(content);
     if (write(fd, content, length) != (ssize_t)length) { close(fd); return; }
-    fsync(fd);
+    if (durable) fsync(fd);
     close(fd);
     rename(temp, path);
+    if (!durable) return;
     int dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dir_fd >= 0) { fsync(dir_fd); close(dir_fd); }
 }
@@ -239,7 +241,7 @@ int main(int argc, char **argv) {
 
     char line[128];
     snprintf(line, sizeof line, "%d %llu\n", getpid(), start_time(getpid()));
-    write_atomically("shim.pid", line);
+    write_atomically("shim.pid", line, 0);
 
     /* Signals arrive through a signalfd, so the loop below sees them in order with the output. */
     sigset_t handled;
@@ -286,13 +288,13 @@ int main(int argc, char **argv) {
         waitpid(job, NULL, 0);
         char status[1100];
         snprintf(status, sizeof status, "error %s\n", message);
-        write_atomically("status", status);
+        write_atomically("status", status, 1);
         dprintf(STDOUT_FILENO, "%s", status);
         return 0;
     }
 
     snprintf(line, sizeof line, "%d %llu\n", job, start_time(job));
-    write_atomically("job.pid", line);
+    write_atomically("job.pid", line, 0);
     dprintf(STDOUT_FILENO, "ready %s", line);
     dup2(null_fd, STDOUT_FILENO);
 
@@ -353,6 +355,6 @@ int main(int argc, char **argv) {
         snprintf(line, sizeof line, "signal %d\n", WTERMSIG(job_status));
     else
         snprintf(line, sizeof line, "exit %d\n", WEXITSTATUS(job_status));
-    write_atomically("status", line);
+    write_atomically("status", line, 1);
     return 0;
 }

@@ -152,7 +152,9 @@ public sealed class AttemptRunner(
             var run = await RunRepository.GetAsync(tx, job.RunId);
             var end = AttemptOutcome.Decide(status, row?.StopRequested, run?.CancelRequested == true, job.Attempt, spec, now);
             await JobStateRepository.EndAttemptAsync(tx, job.Id, job.Attempt, end, now);
-            var skippedIds = await JobStateRepository.PropagateSkipsAsync(tx, job.RunId, now);
+            // Only an end without success can make dependents unreachable; skip the scan otherwise.
+            IReadOnlyList<long> skippedIds = end.Status is JobStatus.Succeeded or JobStatus.Retrying
+                ? [] : await JobStateRepository.PropagateSkipsAsync(tx, job.RunId, now);
             await JobStateRepository.RefreshRunAsync(tx, job.RunId, now);
             return skippedIds;
         });
