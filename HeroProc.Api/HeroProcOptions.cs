@@ -19,6 +19,18 @@ public sealed class HeroProcOptions
 
     public RetentionOptions Retention { get; set; } = new();
 
+    public LogOptions Logs { get; set; } = new();
+
+    /// <summary>Bounds on stored job output; when a bound is passed, the oldest output goes first.</summary>
+    public sealed class LogOptions
+    {
+        /// <summary>Output kept per job (default 256 MiB).</summary>
+        public long MaxBytesPerJob { get; set; } = 256L * 1024 * 1024;
+
+        /// <summary>Output kept over all jobs (default 4 GiB); finished jobs' logs are trimmed first, oldest first.</summary>
+        public long MaxBytesTotal { get; set; } = 4L * 1024 * 1024 * 1024;
+    }
+
     public sealed class RetentionOptions
     {
         /// <summary>Finished runs older than this are deleted with their logs; 0 keeps them forever.</summary>

@@ -43,6 +43,7 @@ public static class HeroProcSetup
         services.AddSingleton<LogSignals>();
         services.AddSingleton<ShimLauncher>();
         services.AddSingleton<AttemptRunner>();
+        services.AddSingleton<LogRetention>();
         services.AddSingleton<StartupRecovery>();
         services.AddSingleton<JobControl>();
         services.AddSingleton<JobLogs>();

@@ -16,7 +16,7 @@ public sealed record LogChunkRow
 }
 
 /// <summary>Where ingestion stands for one job: committed with the chunks it wrote, in one transaction.</summary>
-public sealed record IngestionState(long SpoolSegment, long SpoolOffset, byte[]? CarryStdout, byte[]? CarryStderr, long LogSeq, long LogBytes);
+public sealed record IngestionState(long SpoolSegment, long SpoolOffset, byte[]? CarryStdout, byte[]? CarryStderr, long LogSeq);
 
 /// <summary>The index of the job log files: chunks, never one row per line.</summary>
 public static class LogRepository
@@ -32,9 +32,10 @@ public static class LogRepository
         await tx.Connection!.ExecuteAsync(
             """
             UPDATE jobs SET spool_segment = @SpoolSegment, spool_offset = @SpoolOffset, carry_stdout = @CarryStdout,
-                            carry_stderr = @CarryStderr, log_seq = @LogSeq, log_bytes = @LogBytes
+                            carry_stderr = @CarryStderr, log_seq = @LogSeq, log_bytes = log_bytes + @added
             WHERE id = @jobId
-            """, new { jobId, state.SpoolSegment, state.SpoolOffset, state.CarryStdout, state.CarryStderr, state.LogSeq, state.LogBytes }, tx);
+            """, new { jobId, state.SpoolSegment, state.SpoolOffset, state.CarryStdout, state.CarryStderr, state.LogSeq,
+                       added = chunks.Sum(c => (long)c.ByteLength) }, tx);
     }
 
     /// <summary>Chunks holding lines after <paramref name="afterSeq"/>, in order.</summary>
@@ -80,7 +81,10 @@ public static class LogRepository
         }
         if (dropped.Count > 0 && dropped.Count == await connection.ExecuteScalarAsync<int>(
                 "SELECT COUNT(*) FROM log_chunks WHERE job_id = @jobId", new { jobId }, tx))
+        {
+            total += dropped[^1].ByteLength;
             dropped.RemoveAt(dropped.Count - 1);
+        }
         await connection.ExecuteAsync("DELETE FROM log_chunks WHERE job_id = @JobId AND first_seq = @FirstSeq", dropped, tx);
         await connection.ExecuteAsync(
             "UPDATE jobs SET log_bytes = @total, log_dropped_lines = log_dropped_lines + @lines WHERE id = @jobId",

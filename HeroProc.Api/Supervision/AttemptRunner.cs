@@ -11,7 +11,7 @@ namespace HeroProc.Api.Supervision;
 /// </summary>
 public sealed class AttemptRunner(
     Db db, JobPaths paths, ShimLauncher launcher, ActiveAttempts active, SchedulerSignal scheduler,
-    ChangePublisher publisher, LogSignals logSignals, TimeProvider clock, ILogger<AttemptRunner> logger)
+    ChangePublisher publisher, LogSignals logSignals, LogRetention retention, TimeProvider clock, ILogger<AttemptRunner> logger)
 {
     static readonly TimeSpan FastPoll = TimeSpan.FromMilliseconds(5);
     static readonly TimeSpan SlowPoll = TimeSpan.FromMilliseconds(200);
@@ -116,8 +116,13 @@ public sealed class AttemptRunner(
         var pass = ingestor.Read(final: false);
         if (pass.HasProgress)
         {
-            await db.InTransactionAsync(tx => LogRepository.CommitAsync(tx, ingestor.JobId, pass.Chunks, pass.State));
+            var dropped = await db.InTransactionAsync(async tx =>
+            {
+                await LogRepository.CommitAsync(tx, ingestor.JobId, pass.Chunks, pass.State);
+                return await retention.TrimJobAsync(tx, ingestor.JobId);
+            });
             ingestor.Complete(pass);
+            retention.Free(dropped);
             logSignals.Notify(ingestor.JobId);
         }
         return pass;
@@ -143,11 +148,15 @@ public sealed class AttemptRunner(
         var pass = ingestor?.Read(final: true);
         if (pass is { MoreWaiting: true })
             throw new InvalidOperationException("the spool was not drained before the attempt's end");
-        var skipped = await db.InTransactionAsync(async tx =>
+        var (skipped, dropped) = await db.InTransactionAsync(async tx =>
         {
             var now = clock.GetUtcNow();
+            var trimmed = new List<LogChunkRow>();
             if (pass is not null)
+            {
                 await LogRepository.CommitAsync(tx, job.Id, pass.Chunks, pass.State);
+                trimmed.AddRange(await retention.TrimJobAsync(tx, job.Id));
+            }
             var row = await JobRepository.GetAsync(tx, job.Id);
             var run = await RunRepository.GetAsync(tx, job.RunId);
             var end = AttemptOutcome.Decide(status, row?.StopRequested, run?.CancelRequested == true, job.Attempt, spec, now);
@@ -156,12 +165,12 @@ public sealed class AttemptRunner(
             IReadOnlyList<long> skippedIds = end.Status is JobStatus.Succeeded or JobStatus.Retrying
                 ? [] : await JobStateRepository.PropagateSkipsAsync(tx, job.RunId, now);
             await JobStateRepository.RefreshRunAsync(tx, job.RunId, now);
-            return skippedIds;
+            trimmed.AddRange(await retention.TrimTotalAsync(tx));
+            return (skippedIds, trimmed);
         });
         if (pass is not null)
-        {
             ingestor!.Complete(pass);
-        }
+        retention.Free(dropped);
         logSignals.Notify(job.Id);
         await publisher.PublishAsync([job.Id, .. skipped], [job.RunId]);
     }

@@ -41,7 +41,7 @@ public sealed class LogIngestor(JobPaths paths, long jobId, int attempt, Ingesti
         var (job, end) = await db.ReadAsync(async tx =>
             ((await JobRepository.GetAsync(tx, jobId))!, await LogRepository.EndOffsetAsync(tx, jobId)), ct);
         return new LogIngestor(paths, jobId, attempt,
-            new IngestionState(job.SpoolSegment, job.SpoolOffset, job.CarryStdout, job.CarryStderr, job.LogSeq, job.LogBytes), end);
+            new IngestionState(job.SpoolSegment, job.SpoolOffset, job.CarryStdout, job.CarryStderr, job.LogSeq), end);
     }
 
     /// <summary>Reads what was spooled since the last committed pass; <paramref name="final"/> also flushes unterminated lines.</summary>
@@ -112,8 +112,7 @@ public sealed class LogIngestor(JobPaths paths, long jobId, int attempt, Ingesti
             }
         }
         var chunks = builder.Finish();
-        var state = new IngestionState(segment, offset, Carry(carries[0]), Carry(carries[1]), builder.Seq,
-            _state.LogBytes + chunks.Sum(c => (long)c.ByteLength));
+        var state = new IngestionState(segment, offset, Carry(carries[0]), Carry(carries[1]), builder.Seq);
         return new IngestPass(chunks, state, builder.FileEnd, consumed, MoreWaiting: budget <= 0);
     }
 

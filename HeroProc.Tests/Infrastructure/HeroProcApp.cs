@@ -16,8 +16,10 @@ namespace HeroProc.Tests.Infrastructure;
 /// With <paramref name="paused"/>, the server starts paused: runs are accepted and stay pending,
 /// for tests of definitions and submissions that must not race the scheduler.
 /// Jobs still running when the test ends are stopped (StopJobsOnShutdown), so no process outlives it.
+/// <paramref name="settings"/> are configuration keys such as <c>HeroProc:Logs:MaxBytesPerJob</c>.
 /// </summary>
-public sealed class HeroProcApp(TimeProvider? clock = null, bool paused = false) : WebApplicationFactory<Program>
+public sealed class HeroProcApp(TimeProvider? clock = null, bool paused = false, IReadOnlyDictionary<string, string>? settings = null)
+    : WebApplicationFactory<Program>
 {
     public string DataDir { get; } = Directory.CreateTempSubdirectory("heroproc-test-").FullName;
 
@@ -30,6 +32,8 @@ public sealed class HeroProcApp(TimeProvider? clock = null, bool paused = false)
     {
         builder.UseSetting("HeroProc:DataDir", DataDir);
         builder.UseSetting("HeroProc:StopJobsOnShutdown", "true");
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+            builder.UseSetting(key, value);
         builder.UseEnvironment("Development");
         builder.ConfigureTestServices(services =>
         {
