@@ -45,6 +45,7 @@ public static class HeroProcSetup
         services.AddSingleton<AttemptRunner>();
         services.AddSingleton<LogRetention>();
         services.AddSingleton<StartupRecovery>();
+        services.AddSingleton<ProcessExitWatcher>();
         services.AddSingleton<JobControl>();
         services.AddSingleton<JobLogs>();
         services.AddSingleton<RunLogs>();

@@ -8,7 +8,7 @@ namespace HeroProc.Api.Supervision;
 /// What the shim's status file says: an exit code, a terminating signal, or why the job could not start;
 /// or, when the server itself failed while running the attempt, that error.
 /// </summary>
-public sealed record ShimStatus(int? ExitCode, int? Signal, string? StartError, string? ServerError = null)
+public sealed record ShimStatus(int? ExitCode, int? Signal, string? StartError, string? ServerError = null, string? Lost = null)
 {
     public static ShimStatus? Read(string attemptDir)
     {
@@ -38,6 +38,7 @@ public static class AttemptOutcome
             { Signal: not null } => $"signal {signal}",
             { StartError: { } message } => $"cannot start: {message}",
             { ServerError: { } message } => $"server error: {message}",
+            { Lost: not null } => "lost",
             _ => "no exit status",
         };
 
@@ -53,6 +54,7 @@ public static class AttemptOutcome
                 { Signal: not null } => (JobStatus.Failed, $"killed by signal {signal}"),
                 { StartError: { } startError } => (JobStatus.Failed, $"cannot start: {startError}"),
                 { ServerError: { } serverError } => (JobStatus.Failed, $"the server failed while running the job: {serverError}"),
+                { Lost: { } lost } => (JobStatus.Failed, $"lost: {lost}"),
                 _ => (JobStatus.Failed, "the job's shim ended without an exit status"),
             };
 

@@ -52,28 +52,79 @@ public sealed class AttemptRunner(
         var started = (LaunchResult.Started)launch;
         using var shim = started.Shim;
         var handle = new AttemptHandle(job.Id, job.Attempt, started.ShimIdentity, started.Job, spec.StopTimeoutSecs ?? 10);
+        // Registered before 'running' commits, so a cancel committed in between finds the handle to signal.
         active.Add(handle);
+        string? stopRequested;
         try
         {
-            var stopRequested = await db.InTransactionAsync(async tx =>
+            stopRequested = await db.InTransactionAsync(async tx =>
             {
                 await JobStateRepository.MarkRunningAsync(tx, job.Id, job.Attempt, started.ShimIdentity, started.Job, Native.BootId, clock.GetUtcNow());
                 return (await JobRepository.GetAsync(tx, job.Id))?.StopRequested;
             });
-            await publisher.PublishAsync([job.Id], [job.RunId]);
-            if (stopRequested is not null)
+        }
+        catch
+        {
+            // Not recorded as running: nothing would follow it, so it must not run.
+            handle.RequestStop();
+            await shim.WaitForExitAsync();
+            active.Remove(handle);
+            throw;
+        }
+        await publisher.PublishAsync([job.Id], [job.RunId]);
+        await WatchAsync(job, spec, handle, shim.WaitForExitAsync(), clock.GetUtcNow(), stopRequested is not null);
+    }
+
+    /// <summary>
+    /// Takes over an attempt a previous server process started (found alive at recovery), or one that
+    /// ended while no server ran (<paramref name="exited"/> already complete): its output is ingested
+    /// from where the previous process stopped, and its end recorded.
+    /// </summary>
+    public async Task AdoptAsync(JobRow row, ProcessIdentity shim, ProcessIdentity process, Task exited, bool wasStarting)
+    {
+        var job = new JobStateRepository.ClaimedJob { Id = row.Id, RunId = row.RunId, Name = row.Name, Attempt = row.Attempt, SpecJson = row.SpecJson, RunEnvJson = "{}" };
+        try
+        {
+            var spec = ApiJson.Deserialize<ActionSpec>(job.SpecJson);
+            var handle = new AttemptHandle(job.Id, job.Attempt, shim, process, spec.StopTimeoutSecs ?? 10);
+            active.Add(handle);
+            if (wasStarting)
+            {
+                await db.InTransactionAsync(tx => JobStateRepository.MarkRunningAsync(tx, job.Id, job.Attempt, shim, process, Native.BootId, clock.GetUtcNow()));
+                await publisher.PublishAsync([job.Id], [job.RunId]);
+            }
+            await WatchAsync(job, spec, handle, exited, row.AttemptStartedAt ?? clock.GetUtcNow(), row.StopRequested is not null);
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "Adopting attempt {Attempt} of job {JobId} failed", job.Attempt, job.Id);
+            await EndAsync(job, null, new ShimStatus(null, null, null, e.Message), null);
+        }
+        finally
+        {
+            scheduler.Wake();
+        }
+    }
+
+    /// <summary>Records an attempt whose processes vanished without an exit status; its retry policy applies.</summary>
+    public Task RecordLostAsync(JobRow row, string reason) =>
+        EndAsync(new JobStateRepository.ClaimedJob { Id = row.Id, RunId = row.RunId, Name = row.Name, Attempt = row.Attempt, SpecJson = row.SpecJson, RunEnvJson = "{}" },
+            null, new ShimStatus(null, null, null, null, reason), null);
+
+    /// <summary>Follows a running attempt to its end: stop request, timeout, output, and the final commit.</summary>
+    async Task WatchAsync(JobStateRepository.ClaimedJob job, ActionSpec spec, AttemptHandle handle, Task exited,
+        DateTimeOffset attemptStartedAt, bool stopRequested)
+    {
+        try
+        {
+            if (stopRequested)
                 handle.RequestStop();
-
-            using var timeout = spec.TimeoutSecs is > 0 and var secs
-                ? clock.CreateTimer(_ => _ = TimeOutAsync(handle), null, TimeSpan.FromSeconds(secs), Timeout.InfiniteTimeSpan)
-                : null;
-
-            var exited = shim.WaitForExitAsync();
+            using var timeout = StartTimeout(spec, handle, attemptStartedAt);
             try
             {
                 var ingestor = await LogIngestor.OpenAsync(db, paths, job.Id, job.Attempt, CancellationToken.None);
                 await FollowOutputAsync(ingestor, exited);
-                await EndAsync(job, ingestor, ShimStatus.Read(attemptDir), spec);
+                await EndAsync(job, ingestor, ShimStatus.Read(paths.AttemptDir(job.Id, job.Attempt)), spec);
             }
             catch when (!exited.IsCompleted)
             {
@@ -88,7 +139,16 @@ public sealed class AttemptRunner(
             handle.MarkEnded();
             active.Remove(handle);
         }
-        TryDeleteDirectory(attemptDir);
+        TryDeleteDirectory(paths.AttemptDir(job.Id, job.Attempt));
+    }
+
+    /// <summary>The attempt's timeout, counted from its start: across a restart, only what is left of it.</summary>
+    ITimer? StartTimeout(ActionSpec spec, AttemptHandle handle, DateTimeOffset attemptStartedAt)
+    {
+        if (spec.TimeoutSecs is not (> 0 and var secs))
+            return null;
+        var left = attemptStartedAt + TimeSpan.FromSeconds(secs) - clock.GetUtcNow();
+        return clock.CreateTimer(_ => _ = TimeOutAsync(handle), null, left > TimeSpan.Zero ? left : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>Ingests output while the shim runs: quickly while it prints, backing off while it is quiet.</summary>

@@ -84,7 +84,11 @@ public sealed class JobScheduler(
         if (!options.Value.StopJobsOnShutdown)
             return;
         foreach (var handle in active.All)
+        {
+            // Recorded as cancelled: stopped on purpose, not failed.
+            await db.InTransactionAsync(tx => JobStateRepository.RequestStopAsync(tx, handle.JobId, "cancel"), cancellationToken);
             handle.RequestStop();
+        }
         Task[] running;
         lock (_attempts)
             running = [.. _attempts];

@@ -1,42 +1,154 @@
+using System.Globalization;
 using Dapper;
 using HeroProc.Data;
 
 namespace HeroProc.Api.Supervision;
 
 /// <summary>
-/// What the server does, before scheduling, with jobs a previous server process left starting or
-/// running. For now it stops whatever is left of them (so nothing is orphaned) and records them as
-/// failed; re-adopting live jobs is the crash-safety step that builds on this.
+/// Before anything new is scheduled, takes back the jobs a previous server process left starting or
+/// running, from the database and each attempt's shim files:
+/// - the shim still runs (same boot, pid with its recorded start time): adopt it, ingest from where the
+///   previous process stopped, wait for its exit with a pidfd;
+/// - it ended while no server ran and left its status: ingest the rest and record that status;
+/// - it vanished without a status: the job failed as lost, and its retry policy applies;
+/// - a job left <c>starting</c> whose shim never wrote its pid was never spawned: it waits again.
+/// No job is ever started twice by recovery.
 /// </summary>
-public sealed class StartupRecovery(Db db, ChangePublisher publisher, TimeProvider clock, ILogger<StartupRecovery> logger)
+public sealed class StartupRecovery(
+    Db db, JobPaths paths, AttemptRunner runner, ProcessExitWatcher watcher, ChangePublisher publisher,
+    TimeProvider clock, ILogger<StartupRecovery> logger)
 {
-    public int Lost { get; private set; }
+    /// <summary>How long a shim spawned just before the crash gets to write its pid file.</summary>
+    static readonly TimeSpan SpawnGrace = TimeSpan.FromSeconds(2);
+
+    public RecoveryCounts Counts { get; private set; } = new(0, 0, 0);
 
     public async Task RecoverAsync(CancellationToken ct)
     {
         var leftovers = await db.ReadAsync(async tx => (await tx.Connection!.QueryAsync<JobRow>(
-            $"SELECT {JobRepository.Columns} FROM jobs WHERE status IN ('starting', 'running')", transaction: tx)).AsList(), ct);
+            $"SELECT {JobRepository.Columns} FROM jobs WHERE status IN ('starting', 'running') ORDER BY id", transaction: tx)).AsList(), ct);
+        int adopted = 0, completed = 0, lost = 0;
+        var endings = new List<Task>();
         foreach (var job in leftovers)
         {
-            if (job.BootId == Native.BootId)
+            switch (await ResolveAsync(job, ct))
             {
-                if (job.Pid is { } pid && job.PidStartTime is { } start && Native.IsAlive(pid, start))
-                    Native.Signal(-pid, Native.SigKill);
-                if (job.ShimPid is { } shim && job.ShimStartTime is { } shimStart && Native.IsAlive(shim, shimStart))
-                    Native.Signal(shim, Native.SigKill);
+                case Resolution.Adopted:
+                    adopted++;
+                    break;
+                case Resolution.CompletedWhileDown completedWhileDown:
+                    completed++;
+                    endings.Add(completedWhileDown.Recorded);
+                    break;
+                case Resolution.Lost:
+                    lost++;
+                    break;
             }
-            var now = clock.GetUtcNow();
-            await db.InTransactionAsync(async tx =>
-            {
-                var end = new AttemptEnd(JobStatus.Failed, null, null, "lost: the server stopped while the job ran", null, "lost at server start");
-                await JobStateRepository.EndAttemptAsync(tx, job.Id, job.Attempt, end, now);
-                await JobStateRepository.PropagateSkipsAsync(tx, job.RunId, now);
-                await JobStateRepository.RefreshRunAsync(tx, job.RunId, now);
-            }, ct);
-            await publisher.PublishAsync([job.Id], [job.RunId]);
-            Lost++;
         }
-        if (Lost > 0)
-            logger.LogWarning("{Count} jobs were left running by the previous server process and were marked lost", Lost);
+        // Jobs that ended while the server was down are recorded before scheduling: their dependents
+        // must see their real status.
+        await Task.WhenAll(endings);
+        Counts = new RecoveryCounts(adopted, completed, lost);
+        if (leftovers.Count > 0)
+            logger.LogInformation("Recovery: {Adopted} jobs adopted, {Completed} completed while down, {Lost} lost", adopted, completed, lost);
+    }
+
+    abstract record Resolution
+    {
+        public sealed record Adopted : Resolution;
+        public sealed record CompletedWhileDown(Task Recorded) : Resolution;
+        public sealed record Lost : Resolution;
+        public sealed record NotStarted : Resolution;
+    }
+
+    async Task<Resolution> ResolveAsync(JobRow job, CancellationToken ct)
+    {
+        var attemptDir = paths.AttemptDir(job.Id, job.Attempt);
+        var sameBoot = job.BootId is null || job.BootId == Native.BootId;
+        var shim = ReadIdentity(Path.Combine(attemptDir, "shim.pid"));
+        if (shim is null && job.Status == JobStatus.Starting && sameBoot)
+        {
+            await Task.Delay(SpawnGrace, ct);
+            shim = ReadIdentity(Path.Combine(attemptDir, "shim.pid"));
+        }
+        var process = ReadIdentity(Path.Combine(attemptDir, "job.pid"));
+        if (job.Status == JobStatus.Running && job.ShimPid is { } shimPid && job.ShimStartTime is { } shimStart)
+        {
+            // The database's identity wins: files are only trusted for jobs that never reached 'running'.
+            shim = new ProcessIdentity(shimPid, shimStart);
+            process = job.Pid is { } pid && job.PidStartTime is { } start ? new ProcessIdentity(pid, start) : process;
+        }
+
+        if (shim is null)
+        {
+            if (job.Status == JobStatus.Starting && !File.Exists(Path.Combine(attemptDir, "status")))
+            {
+                await RevertAsync(job, ct);
+                return new Resolution.NotStarted();
+            }
+            await runner.RecordLostAsync(job, "the job's shim left no pid file");
+            return new Resolution.Lost();
+        }
+
+        if (sameBoot && Native.IsAlive(shim.Value.Pid, shim.Value.StartTime))
+        {
+            // The shim writes job.pid right after forking; until then its job has no identity to record.
+            process ??= await WaitForIdentityAsync(Path.Combine(attemptDir, "job.pid"), ct);
+            var exited = watcher.WaitForExitAsync(shim.Value.Pid, shim.Value.StartTime);
+            _ = runner.AdoptAsync(job, shim.Value, process ?? new ProcessIdentity(0, 0), exited, job.Status == JobStatus.Starting);
+            return new Resolution.Adopted();
+        }
+
+        if (sameBoot && ShimStatus.Read(attemptDir) is not null)
+            return new Resolution.CompletedWhileDown(runner.AdoptAsync(
+                job, shim.Value, process ?? new ProcessIdentity(0, 0), Task.CompletedTask, job.Status == JobStatus.Starting));
+
+        await runner.RecordLostAsync(job, sameBoot
+            ? "the job's process vanished while the server was down, without an exit status"
+            : "the machine restarted while the job ran");
+        return new Resolution.Lost();
+    }
+
+    /// <summary>A job left starting that was never spawned goes back to waiting, with the same attempt.</summary>
+    async Task RevertAsync(JobRow job, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        await db.InTransactionAsync(async tx =>
+        {
+            if (await tx.Connection!.ExecuteAsync(
+                    "UPDATE jobs SET status = 'pending' WHERE id = @Id AND attempt = @Attempt AND status = 'starting'", job, tx) == 1)
+                await JobStateRepository.AddEventAsync(tx, job.Id, JobStatus.Pending, job.Attempt, now, "not started: the server stopped first");
+            await JobStateRepository.RefreshRunAsync(tx, job.RunId, now);
+        }, ct);
+        await publisher.PublishAsync([job.Id], [job.RunId]);
+    }
+
+    static async Task<ProcessIdentity?> WaitForIdentityAsync(string path, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow + SpawnGrace;
+        ProcessIdentity? identity;
+        while ((identity = ReadIdentity(path)) is null && DateTime.UtcNow < deadline)
+            await Task.Delay(10, ct);
+        return identity;
+    }
+
+    /// <summary>"PID STARTTIME" as the shim writes it, or null.</summary>
+    static ProcessIdentity? ReadIdentity(string path)
+    {
+        try
+        {
+            var words = File.ReadAllText(path).Split(' ', StringSplitOptions.TrimEntries);
+            return words.Length == 2 && int.TryParse(words[0], CultureInfo.InvariantCulture, out var pid)
+                   && long.TryParse(words[1], CultureInfo.InvariantCulture, out var start)
+                ? new ProcessIdentity(pid, start)
+                : null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
     }
 }
+
+/// <summary>What the last start found of the jobs that were running when the server stopped.</summary>
+public sealed record RecoveryCounts(int Adopted, int CompletedWhileDown, int Lost);

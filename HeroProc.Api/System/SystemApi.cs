@@ -32,7 +32,7 @@ public static class SystemApi
         var now = clock.GetUtcNow();
         return TypedResults.Ok(new SystemInfo(
             Version, server.StartedAt, (long)(now - server.StartedAt).TotalSeconds, counts, db.SizeBytes(),
-            state.Paused, new RecoveryCounts(0, 0, recovery.Lost)));
+            state.Paused, recovery.Counts));
     }
 
     public static async Task<Accepted> Pause(SystemState state, CancellationToken ct)
@@ -87,9 +87,6 @@ public sealed record HealthResponse(string Status);
 public sealed record SystemInfo(
     string Version, DateTimeOffset StartedAt, long UptimeSecs, TableCounts Counts, long DatabaseBytes, bool Paused,
     RecoveryCounts Recovery);
-
-/// <summary>What the last start found of the jobs that were running when the server stopped.</summary>
-public sealed record RecoveryCounts(int Adopted, int CompletedWhileDown, int Lost);
 
 public sealed record WipeRequest(string? Confirm);
 

@@ -1,0 +1,144 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace HeroProc.Tests.Infrastructure;
+
+/// <summary>
+/// The real server as a child process (<c>dotnet HeroProc.Api.dll</c>) on its own data directory and
+/// loopback port, so tests can kill it with SIGKILL and start it again on the same data, as a crash
+/// would. Reusable by every restart test.
+/// </summary>
+public sealed class ServerProcess : IAsyncDisposable
+{
+    // The tests run from HeroProc.Tests/bin/<Configuration>/net10.0; the server is built beside them.
+    static readonly string ServerDll = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory,
+        "..", "..", "..", "..", "HeroProc.Api", "bin", Path.GetFileName(Path.GetDirectoryName(AppContext.BaseDirectory.TrimEnd('/')))!,
+        "net10.0", "HeroProc.Api.dll"));
+
+    readonly Dictionary<string, string> _settings;
+    readonly System.Collections.Concurrent.ConcurrentQueue<string> _output = new();
+    Process? _process;
+
+    /// <summary>The server's last output lines, for the message of a failed start.</summary>
+    void Remember(string? line)
+    {
+        if (line is null)
+            return;
+        _output.Enqueue(line);
+        while (_output.Count > 50)
+            _output.TryDequeue(out _);
+    }
+
+    public ServerProcess(IReadOnlyDictionary<string, string>? settings = null)
+    {
+        _settings = new Dictionary<string, string>(settings ?? new Dictionary<string, string>());
+        Port = FreePort();
+        Client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{Port}"), Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    public string DataDir { get; } = Directory.CreateTempSubdirectory("heroproc-server-").FullName;
+    public string DatabasePath => Path.Combine(DataDir, "heroproc.db");
+    public int Port { get; }
+    public HttpClient Client { get; }
+    public int? Pid => _process?.Id;
+
+    /// <summary>Starts the server and waits until it answers /healthz.</summary>
+    public async Task StartAsync()
+    {
+        var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(ServerDll);
+        start.ArgumentList.Add("--urls");
+        start.ArgumentList.Add($"http://127.0.0.1:{Port}");
+        start.Environment["HeroProc__DataDir"] = DataDir;
+        start.Environment["Logging__LogLevel__Default"] = "Warning";
+        foreach (var (key, value) in _settings)
+            start.Environment[key.Replace(":", "__")] = value;
+        _process = Process.Start(start)!;
+        _process.OutputDataReceived += (_, e) => Remember(e.Data);
+        _process.ErrorDataReceived += (_, e) => Remember(e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            if (_process.HasExited)
+                throw new InvalidOperationException($"the server exited with {_process.ExitCode} before answering: {string.Join('\n', _output)}");
+            try
+            {
+                if ((await Client.GetAsync("/healthz")).IsSuccessStatusCode)
+                    return;
+            }
+            catch (HttpRequestException)
+            {
+            }
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException("the server did not answer /healthz within 60 s");
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>SIGKILL: no shutdown code runs, as in a crash.</summary>
+    public async Task KillAsync()
+    {
+        if (_process is null || _process.HasExited)
+            return;
+        _process.Kill();
+        await _process.WaitForExitAsync();
+    }
+
+    /// <summary>SIGTERM: a graceful shutdown.</summary>
+    public async Task StopAsync()
+    {
+        if (_process is null || _process.HasExited)
+            return;
+        Process.Start("kill", ["-TERM", _process.Id.ToString()])!.WaitForExit();
+        await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await KillAsync();
+        Client.Dispose();
+        ProcessTableCleanup.KillProcessesUnder(DataDir);
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try { Directory.Delete(DataDir, recursive: true); } catch (IOException) { }
+    }
+
+    static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>After a test: no shim or job of this data directory may outlive it.</summary>
+static class ProcessTableCleanup
+{
+    /// <summary>Kills every shim started for <paramref name="dataDir"/> and every process of its session (its jobs).</summary>
+    public static void KillProcessesUnder(string dataDir)
+    {
+        var processes = Directory.EnumerateDirectories("/proc")
+            .Select(dir => int.TryParse(Path.GetFileName(dir), out var pid) ? pid : 0)
+            .Where(pid => pid > 0)
+            .Select(pid => (Pid: pid, Cmdline: Read($"/proc/{pid}/cmdline").Replace('\0', ' '), Stat: Read($"/proc/{pid}/stat")))
+            .ToList();
+        var shims = processes.Where(p => p.Cmdline.Contains("heroproc-shim") && p.Cmdline.Contains(dataDir)).Select(p => p.Pid).ToHashSet();
+        foreach (var process in processes)
+        {
+            var fields = process.Stat.Length > 0 ? process.Stat[(process.Stat.LastIndexOf(')') + 2)..].Split(' ') : [];
+            // Field 6 of stat is the session: the shim is a session leader, so its jobs share its session id.
+            if (shims.Contains(process.Pid) || (fields.Length > 3 && int.TryParse(fields[3], out var session) && shims.Contains(session)))
+                Process.Start("kill", ["-KILL", process.Pid.ToString()])?.WaitForExit();
+        }
+    }
+
+    static string Read(string path)
+    {
+        try { return File.ReadAllText(path); }
+        catch (IOException) { return ""; }
+        catch (UnauthorizedAccessException) { return ""; }
+    }
+}
