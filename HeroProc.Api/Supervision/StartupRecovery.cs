@@ -25,6 +25,7 @@ public sealed class StartupRecovery(
 
     public async Task RecoverAsync(CancellationToken ct)
     {
+        var started = System.Diagnostics.Stopwatch.StartNew();
         var leftovers = await db.ReadAsync(async tx => (await tx.Connection!.QueryAsync<JobRow>(
             $"SELECT {JobRepository.Columns} FROM jobs WHERE status IN ('starting', 'running') ORDER BY id", transaction: tx)).AsList(), ct);
         int adopted = 0, completed = 0, lost = 0;
@@ -50,7 +51,8 @@ public sealed class StartupRecovery(
         await Task.WhenAll(endings);
         Counts = new RecoveryCounts(adopted, completed, lost);
         if (leftovers.Count > 0)
-            logger.LogInformation("Recovery: {Adopted} jobs adopted, {Completed} completed while down, {Lost} lost", adopted, completed, lost);
+            logger.LogWarning("Recovery in {Milliseconds} ms: {Adopted} jobs adopted, {Completed} completed while down, {Lost} lost",
+                started.ElapsedMilliseconds, adopted, completed, lost);
     }
 
     abstract record Resolution
