@@ -38,4 +38,8 @@ public static class StatusSets
     public static readonly RunStatus[] FinishedRun = [RunStatus.Succeeded, RunStatus.Failed, RunStatus.Cancelled];
 
     public static bool IsFinished(this RunStatus status) => FinishedRun.Contains(status);
+
+    /// <summary>A job's final statuses: nothing follows them.</summary>
+    public static bool IsFinished(this JobStatus status) =>
+        status is JobStatus.Succeeded or JobStatus.Failed or JobStatus.TimedOut or JobStatus.Cancelled or JobStatus.Skipped;
 }

@@ -58,8 +58,7 @@ public sealed class JobLogs(Db db, JobPaths paths)
             }
         }
         var next = lines.Count > 0 ? lines[^1].Seq : after;
-        var ended = job.Status is JobStatus.Succeeded or JobStatus.Failed or JobStatus.TimedOut or JobStatus.Cancelled or JobStatus.Skipped;
-        return new JobLogsResponse(jobId, lines, next, ended && (scannedToEnd || next >= job.LogSeq));
+        return new JobLogsResponse(jobId, lines, next, job.Status.IsFinished() && (scannedToEnd || next >= job.LogSeq));
     }
 
     async Task<long> FirstKeptSeqAsync(JobRow job, CancellationToken ct)

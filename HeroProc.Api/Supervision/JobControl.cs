@@ -47,7 +47,7 @@ public sealed class JobControl(Db db, ActiveAttempts active, SchedulerSignal sch
             var job = await JobRepository.GetAsync(tx, jobId);
             if (job is null)
                 return (ControlOutcome.NotFound, 0L, new List<long>(), new List<long>());
-            if (job.Status is not (JobStatus.Pending or JobStatus.Starting or JobStatus.Running or JobStatus.Retrying))
+            if (job.Status.IsFinished())
                 return (ControlOutcome.Finished, job.RunId, [], []);
             if ((await RunRepository.GetAsync(tx, job.RunId))!.Service is not null)
                 return (ControlOutcome.ServiceOwned, job.RunId, [], []);

@@ -56,8 +56,6 @@ static class EngineArrange
     public static async Task<int> WaitForPidAsync(this HttpClient client, long jobId) =>
         (await client.WaitForJobAsync(jobId, j => j is { Status: JobStatus.Running, Pid: not null }, $"job {jobId} is running")).Pid!.Value;
 
-    public static bool IsFinished(this JobStatus status) =>
-        status is JobStatus.Succeeded or JobStatus.Failed or JobStatus.TimedOut or JobStatus.Cancelled or JobStatus.Skipped;
 
     public static async Task<JobLogsResponse> LogsPageAsync(this HttpClient client, long jobId, long after = 0, int limit = 1000,
         string? stream = null) =>
