@@ -28,6 +28,10 @@ public sealed class StartupRecovery(
         var started = System.Diagnostics.Stopwatch.StartNew();
         var leftovers = await db.ReadAsync(async tx => (await tx.Connection!.QueryAsync<JobRow>(
             $"SELECT {JobRepository.Columns} FROM jobs WHERE status IN ('starting', 'running') ORDER BY id", transaction: tx)).AsList(), ct);
+        // A shim spawned just before the crash may not have written its pid file yet: give all of them
+        // one grace period, so a spawned job is adopted rather than started a second time.
+        if (leftovers.Any(j => j.Status == JobStatus.Starting && !File.Exists(Path.Combine(paths.AttemptDir(j.Id, j.Attempt), "shim.pid"))))
+            await Task.Delay(SpawnGrace, ct);
         int adopted = 0, completed = 0, lost = 0;
         var endings = new List<Task>();
         foreach (var job in leftovers)
@@ -68,11 +72,6 @@ public sealed class StartupRecovery(
         var attemptDir = paths.AttemptDir(job.Id, job.Attempt);
         var sameBoot = job.BootId is null || job.BootId == Native.BootId;
         var shim = ReadIdentity(Path.Combine(attemptDir, "shim.pid"));
-        if (shim is null && job.Status == JobStatus.Starting && sameBoot)
-        {
-            await Task.Delay(SpawnGrace, ct);
-            shim = ReadIdentity(Path.Combine(attemptDir, "shim.pid"));
-        }
         var process = ReadIdentity(Path.Combine(attemptDir, "job.pid"));
         if (job.Status == JobStatus.Running && job.ShimPid is { } shimPid && job.ShimStartTime is { } shimStart)
         {
