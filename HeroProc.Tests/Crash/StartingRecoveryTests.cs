@@ -1,0 +1,58 @@
+using Dapper;
+using HeroProc.Data;
+using HeroProc.Tests.Engine;
+using HeroProc.Tests.Infrastructure;
+
+namespace HeroProc.Tests.Crash;
+
+/// <summary>A job left <c>starting</c> by a crash is resolved from its shim's files, and never runs twice.</summary>
+public class StartingRecoveryTests
+{
+    static async Task SqlAsync(ServerProcess server, string sql, object? param = null)
+    {
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={server.DatabasePath}"))
+            await connection.ExecuteAsync(sql, param);
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task A_job_claimed_but_never_spawned_runs_once_after_the_restart()
+    {
+        await using var server = new ServerProcess();
+        await server.StartAsync();
+        var file = Path.Combine(server.DataDir, "ran.txt");
+        await server.Client.PostAsync("/api/system/pause", null);
+        var run = await server.Client.SubmitAsync(new { jobs = new[] { new { name = "once", script = $"echo ran >> {file}" } } });
+        await server.KillAsync();
+        // The crash came between the 'starting' commit and the spawn.
+        await SqlAsync(server, "UPDATE jobs SET status = 'starting' WHERE id = @Id", run.Jobs[0]);
+        await SqlAsync(server, "UPDATE settings SET value = 'false' WHERE key = 'paused'");
+
+        await server.StartAsync();
+        var ended = await server.Client.WaitForRunEndAsync(run.Id);
+
+        Assert.Equal(JobStatus.Succeeded, ended.Jobs[0].Status);
+        Assert.Equal(["ran"], await File.ReadAllLinesAsync(file));
+        Assert.Contains((await server.Client.EventsAsync(run.Jobs[0].Id)), e => e.Detail == "not started: the server stopped first");
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task A_job_spawned_before_running_was_committed_is_adopted_not_started_again()
+    {
+        await using var server = new ServerProcess();
+        await server.StartAsync();
+        var file = Path.Combine(server.DataDir, "ran.txt");
+        var run = await server.Client.SubmitAsync(new { jobs = new[] { new { name = "once", script = $"echo ran >> {file}; sleep 2; echo end" } } });
+        await server.Client.WaitForPidAsync(run.Jobs[0].Id);
+        await server.KillAsync();
+        // The crash came after the spawn, before 'running' was committed: only the shim's files know the processes.
+        await SqlAsync(server, "UPDATE jobs SET status = 'starting', pid = NULL, pid_start_time = NULL, shim_pid = NULL, shim_start_time = NULL WHERE id = @Id", run.Jobs[0]);
+
+        await server.StartAsync();
+        var ended = await server.Client.WaitForRunEndAsync(run.Id);
+
+        Assert.Equal((JobStatus.Succeeded, 1), (ended.Jobs[0].Status, ended.Jobs[0].Attempt));
+        Assert.Equal(["ran"], await File.ReadAllLinesAsync(file));
+        Assert.Equal(["end"], (await server.Client.AllLogsAsync(ended.Jobs[0].Id)).Select(l => l.Text));
+    }
+}
