@@ -198,7 +198,7 @@ public static class JobStateRepository
         return await connection.QuerySingleAsync<RunRow>(
             $"""
             UPDATE runs SET status = @Status,
-                            started_at = CASE WHEN @Status = 'pending' THEN started_at ELSE COALESCE(started_at, @now) END,
+                            started_at = (SELECT MIN(started_at) FROM jobs WHERE run_id = @runId),
                             finished_at = CASE WHEN @Finished THEN @now ELSE NULL END
             WHERE id = @runId
             RETURNING {RunRepository.Columns}

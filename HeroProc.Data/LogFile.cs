@@ -33,10 +33,15 @@ public static class LogFile
     public static async Task<IReadOnlyList<LogLine>> ReadChunkAsync(string path, LogChunkRow chunk, CancellationToken ct)
     {
         var bytes = new byte[chunk.ByteLength];
-        await using (var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, useAsync: false))
+        try
         {
+            await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, useAsync: false);
             file.Position = chunk.FileOffset;
             await file.ReadExactlyAsync(bytes, ct);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or EndOfStreamException)
+        {
+            return []; // deleted with its run, or trimmed, after the index was read
         }
         var lines = new List<LogLine>(chunk.LineCount);
         var position = 0;
@@ -47,6 +52,9 @@ public static class LogFile
             var length = BinaryPrimitives.ReadInt32LittleEndian(header[8..]);
             var attempt = BinaryPrimitives.ReadUInt16LittleEndian(header[12..]);
             var stream = (LogStream)header[14];
+            // A range punched out by retention after the index was read reads as zeros: not lines.
+            if (stream is not (LogStream.Stdout or LogStream.Stderr) || length < 0 || position + HeaderBytes + length > bytes.Length)
+                break;
             var text = Encoding.UTF8.GetString(bytes, position + HeaderBytes, length);
             lines.Add(new LogLine(chunk.FirstSeq + i, at, stream, attempt, text));
             position += HeaderBytes + length;

@@ -48,42 +48,33 @@ public static class LogRepository
             LIMIT @maxChunks
             """, new { jobId, afterSeq, maxChunks }, tx)).AsList();
 
-    /// <summary>Chunks of several jobs that end at or after <paramref name="since"/>, in time order, for a run's merged log.</summary>
-    public static async Task<IReadOnlyList<LogChunkRow>> ChunksOfJobsAsync(IDbTransaction tx, IReadOnlyCollection<long> jobIds) =>
-        (await tx.Connection!.QueryAsync<LogChunkRow>(
-            $"SELECT {Columns} FROM log_chunks WHERE job_id IN @jobIds ORDER BY first_at, job_id, first_seq",
-            new { jobIds }, tx)).AsList();
-
     /// <summary>Where the next chunk goes in the job's log file: the end of the last committed chunk.</summary>
     public static Task<long> EndOffsetAsync(IDbTransaction tx, long jobId) =>
         tx.Connection!.ExecuteScalarAsync<long>(
             "SELECT COALESCE(MAX(file_offset + byte_length), 0) FROM log_chunks WHERE job_id = @jobId", new { jobId }, tx);
 
     /// <summary>
-    /// Drops the oldest chunks of a job until at most <paramref name="maxBytes"/> remain (the newest chunk is
-    /// always kept); returns the dropped chunks so their file ranges can be freed.
+    /// Drops the oldest chunks of a job until at most <paramref name="maxBytes"/> remain (with
+    /// <paramref name="keepNewest"/>, the newest chunk always stays, so a running job's tail is never lost);
+    /// returns the dropped chunks so their file ranges can be freed.
     /// </summary>
-    public static async Task<IReadOnlyList<LogChunkRow>> TrimAsync(IDbTransaction tx, long jobId, long maxBytes)
+    public static async Task<IReadOnlyList<LogChunkRow>> TrimAsync(IDbTransaction tx, long jobId, long maxBytes, bool keepNewest = true)
     {
         var connection = tx.Connection!;
-        var total = await connection.ExecuteScalarAsync<long>(
-            "SELECT COALESCE(SUM(byte_length), 0) FROM log_chunks WHERE job_id = @jobId", new { jobId }, tx);
+        // jobs.log_bytes is kept in step with the chunks: the common case costs one primary-key read.
+        var total = await connection.ExecuteScalarAsync<long>("SELECT log_bytes FROM jobs WHERE id = @jobId", new { jobId }, tx);
         if (total <= maxBytes)
             return [];
         var dropped = new List<LogChunkRow>();
-        foreach (var chunk in await connection.QueryAsync<LogChunkRow>(
-                     $"SELECT {Columns} FROM log_chunks WHERE job_id = @jobId ORDER BY first_seq", new { jobId }, tx))
+        var chunks = (await connection.QueryAsync<LogChunkRow>(
+            $"SELECT {Columns} FROM log_chunks WHERE job_id = @jobId ORDER BY first_seq", new { jobId }, tx)).AsList();
+        var droppable = keepNewest ? chunks.Count - 1 : chunks.Count;
+        foreach (var chunk in chunks.Take(droppable))
         {
             if (total <= maxBytes)
                 break;
             dropped.Add(chunk);
             total -= chunk.ByteLength;
-        }
-        if (dropped.Count > 0 && dropped.Count == await connection.ExecuteScalarAsync<int>(
-                "SELECT COUNT(*) FROM log_chunks WHERE job_id = @jobId", new { jobId }, tx))
-        {
-            total += dropped[^1].ByteLength;
-            dropped.RemoveAt(dropped.Count - 1);
         }
         await connection.ExecuteAsync("DELETE FROM log_chunks WHERE job_id = @JobId AND first_seq = @FirstSeq", dropped, tx);
         await connection.ExecuteAsync(

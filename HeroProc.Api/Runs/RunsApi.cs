@@ -65,7 +65,8 @@ public static class RunsApi
         if (result.Result is Created<RunResponse> { Value: { } submitted })
         {
             scheduler.Wake();
-            await publisher.PublishAsync(submitted.Jobs.Select(j => j.Id), [submitted.Id]);
+            // The run event carries its job counts; one event per pending job would flood subscribers on a 10,000-job submit.
+            await publisher.PublishAsync([], [submitted.Id]);
         }
         return result;
     }
@@ -143,7 +144,7 @@ public static class RunsApi
         if (result.Result is Created<RunResponse> { Value: { } retry })
         {
             scheduler.Wake();
-            await publisher.PublishAsync(retry.Jobs.Select(j => j.Id), [retry.Id]);
+            await publisher.PublishAsync([], [retry.Id]);
         }
         return result;
     }

@@ -129,11 +129,12 @@ static void write_atomically(const char *name, const char *content, int durable)
     if (dir_fd >= 0) { fsync(dir_fd); close(dir_fd); }
 }
 
+/* Opens the next spool segment. A failure (disk full, no inodes) drops output from then on: the shim must
+ * never exit while its job lives, or the job would run on unsupervised. */
 static void open_segment(void) {
     if (spool_fd >= 0) close(spool_fd);
     snprintf(spool_path, sizeof spool_path, "%s/spool.%ld", dir, segment);
     spool_fd = open(spool_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (spool_fd < 0) die("cannot open %s: %s", spool_path, strerror(errno));
     segment_bytes = 0;
 }
 
@@ -152,9 +153,11 @@ static void spool(int stream, const char *data, size_t length) {
     struct record_header header = { now_ms(), (uint32_t)length, (uint8_t)stream, {0, 0, 0} };
     struct iovec parts[2] = { { &header, sizeof header }, { (void *)data, length } };
     ssize_t expected = (ssize_t)(sizeof header + length), written;
+    if (spool_fd < 0) return;
     while ((written = writev(spool_fd, parts, 2)) < 0 && errno == EINTR) {}
     if (written != expected) {
-        /* Disk full or similar: the output is lost, not the job. */
+        /* Disk full or similar: this output is lost, not the job. Never leave half a record behind. */
+        if (written > 0 && ftruncate(spool_fd, segment_bytes) < 0) { close(spool_fd); spool_fd = -1; }
         return;
     }
     segment_bytes += written;
@@ -201,12 +204,15 @@ static void kill_everything(void) {
     pid_t children[4096];
     int count, status;
     pid_t pid;
+    /* Re-list after every reap: a grandchild in its own session is re-parented to the shim while we
+     * wait, and must be killed too before the wait can end. */
     while ((count = list_children(children, 4096)) > 0) {
         for (int i = 0; i < count; i++) {
             kill(-children[i], SIGKILL);
             kill(children[i], SIGKILL);
         }
-        while ((pid = waitpid(-1, &status, 0)) > 0) reaped(pid, status);
+        if ((pid = waitpid(-1, &status, 0)) > 0) reaped(pid, status);
+        else if (errno == ECHILD) break;
     }
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) reaped(pid, status);
 }
@@ -259,6 +265,7 @@ int main(int argc, char **argv) {
     if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC) || pipe2(exec_error, O_CLOEXEC))
         die("pipe: %s", strerror(errno));
     open_segment();
+    if (spool_fd < 0) die("cannot open %s: %s", spool_path, strerror(errno));
 
     job = fork();
     if (job < 0) die("fork: %s", strerror(errno));
@@ -311,7 +318,11 @@ int main(int argc, char **argv) {
             int until_kill = (int)((kill_at - monotonic_s()) * 1000) + 1;
             timeout = timeout < 0 || until_kill < timeout ? (until_kill < 0 ? 0 : until_kill) : timeout;
         }
-        if (poll(fds, 3, timeout) < 0 && errno != EINTR) break;
+        if (poll(fds, 3, timeout) < 0) {
+            /* Never leave the loop while the job may live: that would report a status it does not have. */
+            if (errno != EINTR) usleep(10000);
+            continue;
+        }
 
         if (kill_at > 0 && monotonic_s() >= kill_at) {
             kill_everything();
@@ -349,8 +360,10 @@ int main(int argc, char **argv) {
         }
     }
 
-    fsync(spool_fd);
-    close(spool_fd);
+    if (spool_fd >= 0) {
+        fsync(spool_fd);
+        close(spool_fd);
+    }
     if (WIFSIGNALED(job_status))
         snprintf(line, sizeof line, "signal %d\n", WTERMSIG(job_status));
     else

@@ -22,6 +22,21 @@ public sealed class AttemptHandle(long jobId, int attempt, ProcessIdentity shim,
     public void MarkEnded() => _ended.TrySetResult();
 
     /// <summary>
+    /// The shim ended without a status (killed, or crashed): its job may run on, re-parented. Kill the
+    /// job's group, verified by the job's start time, and wait (briefly) until it is gone, so a retry
+    /// can never run beside it.
+    /// </summary>
+    public async Task KillOrphanedJobAsync()
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+        while (Native.IsAlive(job.Pid, job.StartTime) && DateTime.UtcNow < deadline)
+        {
+            Native.Signal(-job.Pid, Native.SigKill);
+            await Task.Delay(10);
+        }
+    }
+
+    /// <summary>
     /// Asks the shim to stop the job: it sends the job's stop signal to the group, then SIGKILL after
     /// stopTimeoutSecs. Should the shim itself be stuck, the server kills the group and the shim.
     /// The shim is signalled only while its pid still has the recorded start time.
@@ -48,8 +63,6 @@ public sealed class AttemptHandle(long jobId, int attempt, ProcessIdentity shim,
 public sealed class ActiveAttempts
 {
     readonly ConcurrentDictionary<long, AttemptHandle> _attempts = new();
-
-    public int Count => _attempts.Count;
 
     public void Add(AttemptHandle handle) => _attempts[handle.JobId] = handle;
 

@@ -107,9 +107,12 @@ public sealed class AttemptRunner(
     }
 
     /// <summary>Records an attempt whose processes vanished without an exit status; its retry policy applies.</summary>
-    public Task RecordLostAsync(JobRow row, string reason) =>
-        EndAsync(new JobStateRepository.ClaimedJob { Id = row.Id, RunId = row.RunId, Name = row.Name, Attempt = row.Attempt, SpecJson = row.SpecJson, RunEnvJson = "{}" },
+    public async Task RecordLostAsync(JobRow row, string reason)
+    {
+        await EndAsync(new JobStateRepository.ClaimedJob { Id = row.Id, RunId = row.RunId, Name = row.Name, Attempt = row.Attempt, SpecJson = row.SpecJson, RunEnvJson = "{}" },
             null, new ShimStatus(null, null, null, null, reason), null);
+        TryDeleteDirectory(paths.AttemptDir(row.Id, row.Attempt));
+    }
 
     /// <summary>Follows a running attempt to its end: stop request, timeout, output, and the final commit.</summary>
     async Task WatchAsync(JobStateRepository.ClaimedJob job, ActionSpec spec, AttemptHandle handle, Task exited,
@@ -119,12 +122,15 @@ public sealed class AttemptRunner(
         {
             if (stopRequested)
                 handle.RequestStop();
-            using var timeout = StartTimeout(spec, handle, attemptStartedAt);
+            using var timeout = StartTimeout(spec, handle, attemptStartedAt, exited);
             try
             {
                 var ingestor = await LogIngestor.OpenAsync(db, paths, job.Id, job.Attempt, CancellationToken.None);
                 await FollowOutputAsync(ingestor, exited);
-                await EndAsync(job, ingestor, ShimStatus.Read(paths.AttemptDir(job.Id, job.Attempt)), spec);
+                var status = ShimStatus.Read(paths.AttemptDir(job.Id, job.Attempt));
+                if (status is null)
+                    await handle.KillOrphanedJobAsync();
+                await EndAsync(job, ingestor, status, spec);
             }
             catch when (!exited.IsCompleted)
             {
@@ -138,17 +144,20 @@ public sealed class AttemptRunner(
         {
             handle.MarkEnded();
             active.Remove(handle);
+            // The spool may hold secret output: it goes whatever happened.
+            TryDeleteDirectory(paths.AttemptDir(job.Id, job.Attempt));
         }
-        TryDeleteDirectory(paths.AttemptDir(job.Id, job.Attempt));
     }
 
     /// <summary>The attempt's timeout, counted from its start: across a restart, only what is left of it.</summary>
-    ITimer? StartTimeout(ActionSpec spec, AttemptHandle handle, DateTimeOffset attemptStartedAt)
+    ITimer? StartTimeout(ActionSpec spec, AttemptHandle handle, DateTimeOffset attemptStartedAt, Task exited)
     {
         if (spec.TimeoutSecs is not (> 0 and var secs))
             return null;
         var left = attemptStartedAt + TimeSpan.FromSeconds(secs) - clock.GetUtcNow();
-        return clock.CreateTimer(_ => _ = TimeOutAsync(handle), null, left > TimeSpan.Zero ? left : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+        // A job that has exited is not timed out, even while its last output is still being stored.
+        return clock.CreateTimer(_ => { if (!exited.IsCompleted) _ = TimeOutAsync(handle); }, null,
+            left > TimeSpan.Zero ? left : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>Ingests output while the shim runs: quickly while it prints, backing off while it is quiet.</summary>
@@ -261,9 +270,14 @@ public sealed class LogSignals
 {
     readonly System.Collections.Concurrent.ConcurrentDictionary<long, TaskCompletionSource> _waiting = new();
 
-    public Task WaitAsync(long jobId, TimeSpan timeout, CancellationToken ct) =>
-        _waiting.GetOrAdd(jobId, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously))
-            .Task.WaitAsync(timeout, ct).ContinueWith(_ => { }, TaskScheduler.Default);
+    public async Task WaitAsync(long jobId, TimeSpan timeout, CancellationToken ct)
+    {
+        var signal = _waiting.GetOrAdd(jobId, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        await Task.WhenAny(signal.Task, Task.Delay(timeout, ct));
+        // A follower that gave up must not leave its entry behind (a finished or deleted job is never notified).
+        if (!signal.Task.IsCompleted)
+            _waiting.TryRemove(new KeyValuePair<long, TaskCompletionSource>(jobId, signal));
+    }
 
     public void Notify(long jobId)
     {

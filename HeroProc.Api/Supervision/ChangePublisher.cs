@@ -8,7 +8,7 @@ namespace HeroProc.Api.Supervision;
 /// serialized, read and send together: a publisher that read an older state can never send it after
 /// one that read a newer state, so the last event a client sees of a run is its latest state.
 /// </summary>
-public sealed class ChangePublisher(Db db, EventHub hub)
+public sealed class ChangePublisher(Db db, EventHub hub, ILogger<ChangePublisher> logger)
 {
     readonly SemaphoreSlim _order = new(1, 1);
 
@@ -22,6 +22,11 @@ public sealed class ChangePublisher(Db db, EventHub hub)
         try
         {
             await ReadAndPublishAsync(jobs, runs);
+        }
+        catch (Exception e)
+        {
+            // The change itself is committed: a lost event must not turn it into an error or stop a job.
+            logger.LogError(e, "Could not publish changes of jobs {Jobs} and runs {Runs}", jobs, runs);
         }
         finally
         {

@@ -16,12 +16,14 @@ public sealed record ChangeEvent(long Id, string Type, string Json);
 public sealed class EventHub
 {
     public const int BufferSize = 10_000;
-    const int SubscriberBacklog = 4096;
+    const int SubscriberBacklog = BufferSize;
 
     readonly Lock _lock = new();
     readonly Queue<ChangeEvent> _recent = new();
     readonly List<Channel<ChangeEvent>> _subscribers = [];
-    long _lastId;
+    // Ids start from the clock (microseconds), so they keep increasing across server restarts: an id from
+    // before a restart is older than every buffered one and gets a 'reset', never silence.
+    long _lastId = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000;
 
     public void Publish(string type, object value)
     {
@@ -55,10 +57,10 @@ public sealed class EventHub
         lock (_lock)
         {
             missed = [];
-            if (lastEventId is { } last && last < _lastId)
+            if (lastEventId is { } last && last != _lastId)
             {
                 var oldest = _recent.Count > 0 ? _recent.Peek().Id : _lastId + 1;
-                if (last < oldest - 1)
+                if (last < oldest - 1 || last > _lastId)
                     missed.Add(new ChangeEvent(_lastId, "reset", "{\"reason\":\"the events since Last-Event-ID are no longer buffered; reload\"}"));
                 else
                     missed.AddRange(_recent.Where(e => e.Id > last));

@@ -65,8 +65,11 @@ public sealed class JobControl(Db db, ActiveAttempts active, SchedulerSignal sch
         return outcome;
     }
 
-    /// <summary>Stops every running attempt (stop signal, SIGKILL after at most <paramref name="maxStopTimeout"/>) and waits for their ends.</summary>
-    public async Task StopAllAsync(TimeSpan maxStopTimeout, CancellationToken ct)
+    /// <summary>
+    /// Stops every running attempt (stop signal, SIGKILL after at most <paramref name="maxStopTimeout"/>) and
+    /// waits for their ends; false when some did not end in time.
+    /// </summary>
+    public async Task<bool> StopAllAsync(TimeSpan maxStopTimeout, CancellationToken ct)
     {
         var runs = await db.ReadAsync(async tx => (await RunRepository.ListAsync(tx,
             new RunFilter(null, null, null, null, null), null, int.MaxValue)).Where(r => !r.Status.IsFinished()).Select(r => r.Id).ToList(), ct);
@@ -76,10 +79,11 @@ public sealed class JobControl(Db db, ActiveAttempts active, SchedulerSignal sch
         using var deadline = new CancellationTokenSource(maxStopTimeout);
         deadline.Token.Register(() =>
         {
-            foreach (var handle in handles.Where(h => !h.Ended.IsCompleted))
+            foreach (var handle in handles.Where(h => !h.Ended.IsCompleted && Native.IsAlive(h.Job.Pid, h.Job.StartTime)))
                 Native.Signal(-handle.Job.Pid, Native.SigKill);
         });
-        await Task.WhenAll(handles.Select(h => h.Ended)).WaitAsync(maxStopTimeout + TimeSpan.FromSeconds(10), ct);
+        var ended = Task.WhenAll(handles.Select(h => h.Ended));
+        return await Task.WhenAny(ended, Task.Delay(maxStopTimeout + TimeSpan.FromSeconds(10), ct)) == ended;
     }
 
     async Task AfterCancelAsync(ControlOutcome outcome, long runId, IReadOnlyList<long> changed, IReadOnlyList<long> toStop)

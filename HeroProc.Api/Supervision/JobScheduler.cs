@@ -14,23 +14,21 @@ public sealed class JobScheduler(
 {
     readonly HashSet<Task> _attempts = [];
 
-    /// <summary>True once recovery is done and the loop runs: readiness.</summary>
-    public bool Running { get; private set; }
-
     protected override async Task ExecuteAsync(CancellationToken stopping)
     {
         await state.LoadAsync(stopping);
         await recovery.RecoverAsync(stopping);
-        Running = true;
         while (!stopping.IsCancellationRequested)
         {
             TimeSpan? wait;
             try
             {
-                if (!state.Paused)
-                    await StartReadyJobsAsync(stopping);
+                var claimed = state.MayStartJobs ? await StartReadyJobsAsync(stopping) : 0;
+                // A pass that started jobs may have left capacity a saturated run could not use: look again
+                // at once. Otherwise sleep until woken, or until a retry falls due; a retry already due that
+                // could not start waits for a wake (a job's end, a resume), never in a busy loop.
                 var due = await db.ReadAsync(JobStateRepository.NextRetryDueAsync, stopping);
-                wait = due - clock.GetUtcNow();
+                wait = claimed > 0 ? TimeSpan.Zero : due - clock.GetUtcNow() is { } left && left > TimeSpan.Zero ? left : null;
             }
             catch (Exception e) when (!stopping.IsCancellationRequested)
             {
@@ -46,10 +44,9 @@ public sealed class JobScheduler(
                 break;
             }
         }
-        Running = false;
     }
 
-    async Task StartReadyJobsAsync(CancellationToken stopping)
+    async Task<int> StartReadyJobsAsync(CancellationToken stopping)
     {
         var claimed = await db.InTransactionAsync(async tx =>
         {
@@ -61,8 +58,7 @@ public sealed class JobScheduler(
             return jobs;
         }, stopping);
         if (claimed.Count == 0)
-            return;
-        await publisher.PublishAsync(claimed.Select(j => j.Id), claimed.Select(j => j.RunId));
+            return 0;
         lock (_attempts)
         {
             foreach (var job in claimed)
@@ -72,6 +68,8 @@ public sealed class JobScheduler(
                 attempt.ContinueWith(done => { lock (_attempts) _attempts.Remove(done); }, TaskScheduler.Default);
             }
         }
+        await publisher.PublishAsync(claimed.Select(j => j.Id), claimed.Select(j => j.RunId));
+        return claimed.Count;
     }
 
     /// <summary>

@@ -25,6 +25,8 @@ public sealed class LogIngestor(JobPaths paths, long jobId, int attempt, Ingesti
 {
     public const int MaxLineBytes = 64 * 1024;
     const int ShimHeaderBytes = 16;
+    /// <summary>The shim reads its pipes 64 KiB at a time: no honest record is longer.</summary>
+    const uint ShimMaxRecord = 64 * 1024;
     const int ChunkMaxLines = 4096;
     const int ChunkMaxBytes = 1024 * 1024;
 
@@ -146,13 +148,15 @@ public sealed class LogIngestor(JobPaths paths, long jobId, int attempt, Ingesti
         {
             var header = data.Slice(used, ShimHeaderBytes);
             var unixMs = BinaryPrimitives.ReadInt64LittleEndian(header);
-            var length = (int)BinaryPrimitives.ReadUInt32LittleEndian(header[8..]);
+            var length = BinaryPrimitives.ReadUInt32LittleEndian(header[8..]);
+            if (length > ShimMaxRecord || header[12] is not (1 or 2))
+                throw new InvalidDataException($"the spool holds a damaged record (length {length}, stream {header[12]})");
             var stream = header[12] == 2 ? LogStream.Stderr : LogStream.Stdout;
-            if (data.Length - used - ShimHeaderBytes < length)
+            if (data.Length - used - ShimHeaderBytes < (int)length)
                 break;
-            SplitLines(data.Slice(used + ShimHeaderBytes, length), carries[(int)stream - 1], stream, unixMs, builder);
-            used += ShimHeaderBytes + length;
-            budget -= ShimHeaderBytes + length;
+            SplitLines(data.Slice(used + ShimHeaderBytes, (int)length), carries[(int)stream - 1], stream, unixMs, builder);
+            used += ShimHeaderBytes + (int)length;
+            budget -= ShimHeaderBytes + (int)length;
         }
         return used;
     }

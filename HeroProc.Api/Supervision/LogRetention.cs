@@ -45,7 +45,7 @@ public sealed partial class LogRetention(JobPaths paths, IOptions<HeroProcOption
         {
             if (total <= options.Value.Logs.MaxBytesTotal)
                 break;
-            var trimmed = await LogRepository.TrimAsync(tx, id, 0);
+            var trimmed = await LogRepository.TrimAsync(tx, id, 0, keepNewest: false);
             dropped.AddRange(trimmed);
             total -= trimmed.Sum(c => (long)c.ByteLength);
         }
@@ -60,8 +60,10 @@ public sealed partial class LogRetention(JobPaths paths, IOptions<HeroProcOption
             try
             {
                 using var handle = File.OpenHandle(paths.LogFile(job.Key), FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
-                foreach (var chunk in job)
-                    PunchHole(handle, chunk.FileOffset, chunk.ByteLength);
+                // Chunks are always dropped oldest first, so everything before the last dropped chunk's end
+                // is garbage: one hole from the start frees whole blocks, not just each chunk's inner ones.
+                var end = job.Max(c => c.FileOffset + c.ByteLength);
+                PunchHole(handle, 0, end);
             }
             catch (IOException)
             {

@@ -10,6 +10,12 @@ public sealed class SystemState(Db db, SchedulerSignal scheduler)
 
     public bool Paused { get; private set; }
 
+    /// <summary>True while a wipe stops everything: nothing new may start under it.</summary>
+    public bool Wiping { get; set; }
+
+    /// <summary>Whether the scheduler may start jobs now.</summary>
+    public bool MayStartJobs => !Paused && !Wiping;
+
     public async Task LoadAsync(CancellationToken ct) =>
         Paused = await db.ReadAsync(tx => tx.Connection!.ExecuteScalarAsync<string?>(
             "SELECT value FROM settings WHERE key = @PausedKey", new { PausedKey }, tx), ct) == "true";

@@ -50,26 +50,46 @@ public static class SystemApi
     /// <summary>Jobs get their stop signal, then SIGKILL after at most this long.</summary>
     static readonly TimeSpan WipeStopTimeout = TimeSpan.FromSeconds(10);
 
-    public static async Task<Ok<WipeResponse>> Wipe(WipeRequest request, bool? definitions, Db db, JobControl control, JobPaths paths,
-        TimeProvider clock, CancellationToken ct)
+    public static async Task<Results<Ok<WipeResponse>, ProblemHttpResult>> Wipe(WipeRequest request, bool? definitions, Db db,
+        JobControl control, JobPaths paths, SystemState state, SchedulerSignal scheduler, TimeProvider clock, CancellationToken ct)
     {
-        await control.StopAllAsync(WipeStopTimeout, ct);
-        var deleted = await db.InTransactionAsync(async tx =>
+        state.Wiping = true;
+        try
         {
-            var (runs, jobs) = await RunRepository.DeleteAllAsync(tx);
-            if (definitions != true)
+            // A job claimed just as the wipe began may start after the first sweep: sweep until none runs.
+            for (var sweep = 0; sweep < 3; sweep++)
             {
-                await ServiceRepository.StopAllAsync(tx, clock.GetUtcNow());
-                return new WipeCounts(runs, jobs, null, null, null);
+                await control.StopAllAsync(WipeStopTimeout, ct);
+                var deleted = await db.InTransactionAsync(async tx =>
+                {
+                    if (await JobStateRepository.CountActiveAsync(tx) > 0)
+                        return null;
+                    var (runs, jobs) = await RunRepository.DeleteAllAsync(tx);
+                    if (definitions != true)
+                    {
+                        await ServiceRepository.StopAllAsync(tx, clock.GetUtcNow());
+                        return new WipeCounts(runs, jobs, null, null, null);
+                    }
+                    var schedules = await DefinitionLookups.DeleteAllSchedulesAsync(tx);
+                    // Actions first: deleting a service first would take its actions along uncounted.
+                    var actions = await ActionRepository.DeleteAllAsync(tx);
+                    var services = await ServiceRepository.DeleteAllAsync(tx);
+                    return new WipeCounts(runs, jobs, actions, services, schedules);
+                }, ct);
+                if (deleted is not null)
+                {
+                    paths.DeleteAllJobFiles();
+                    return TypedResults.Ok(new WipeResponse(deleted));
+                }
             }
-            var schedules = await DefinitionLookups.DeleteAllSchedulesAsync(tx);
-            // Actions first: deleting a service first would take its actions along uncounted.
-            var actions = await ActionRepository.DeleteAllAsync(tx);
-            var services = await ServiceRepository.DeleteAllAsync(tx);
-            return new WipeCounts(runs, jobs, actions, services, schedules);
-        }, ct);
-        paths.DeleteAllJobFiles();
-        return TypedResults.Ok(new WipeResponse(deleted));
+            return TypedResults.Problem("Some jobs did not stop in time; nothing was deleted. Try again.",
+                statusCode: StatusCodes.Status503ServiceUnavailable, title: "Jobs still stopping");
+        }
+        finally
+        {
+            state.Wiping = false;
+            scheduler.Wake();
+        }
     }
 
     static string Version { get; } =
