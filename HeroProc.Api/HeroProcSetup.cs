@@ -51,6 +51,8 @@ public static class HeroProcSetup
         services.AddSingleton<RunLogs>();
         services.AddSingleton<JobScheduler>();
         services.AddHostedService(provider => provider.GetRequiredService<JobScheduler>());
+        services.AddSingleton<FinishedRunDeletion>();
+        services.AddHostedService<RunRetention>();
 
         services.Configure<JsonOptions>(options => ApiJson.Configure(options.SerializerOptions));
         // Swashbuckle describes schemas with MVC's JSON options, so they must match the real ones.

@@ -69,22 +69,32 @@ public static class RunRepository
             new { id, finished = StatusSets.FinishedRun.Select(s => s.ToText()) }, tx) == 1;
 
     /// <summary>
-    /// Deletes up to <paramref name="batchSize"/> finished runs matching the filter, oldest first, each
-    /// with its jobs, events, log chunks and keys; returns how many went and their jobs' ids (whose files
-    /// the caller deletes after the commit). Callers loop, one transaction a batch.
+    /// Deletes one batch of finished runs matching the filter, oldest first, each whole with its jobs,
+    /// events, log chunks and keys: at most <paramref name="maxRuns"/> runs and, past the first run, at
+    /// most <paramref name="maxJobs"/> jobs, so one transaction never holds the write lock for long.
+    /// Returns how many runs went and their jobs' ids (whose files the caller deletes after the commit).
     /// </summary>
     public static async Task<(int Runs, IReadOnlyList<long> JobIds)> DeleteFinishedBatchAsync(
-        IDbTransaction tx, IReadOnlyCollection<RunStatus> statuses, DateTimeOffset? finishedBefore, int batchSize)
+        IDbTransaction tx, IReadOnlyCollection<RunStatus> statuses, DateTimeOffset? finishedBefore, int maxRuns, int maxJobs)
     {
         var connection = tx.Connection!;
-        var runIds = (await connection.QueryAsync<long>(
+        var candidates = (await connection.QueryAsync<(long Id, int Jobs)>(
             """
-            SELECT id FROM runs
+            SELECT id, (SELECT COUNT(*) FROM jobs WHERE jobs.run_id = runs.id) FROM runs
             WHERE status IN @statuses AND finished_at IS NOT NULL
               AND (@finishedBefore IS NULL OR finished_at < @finishedBefore)
             ORDER BY id
-            LIMIT @batchSize
-            """, new { statuses = statuses.Select(s => s.ToText()), finishedBefore, batchSize }, tx)).AsList();
+            LIMIT @maxRuns
+            """, new { statuses = statuses.Select(s => s.ToText()), finishedBefore, maxRuns }, tx)).AsList();
+        var runIds = new List<long>();
+        var jobs = 0;
+        foreach (var (id, count) in candidates)
+        {
+            if (runIds.Count > 0 && jobs + count > maxJobs)
+                break;
+            runIds.Add(id);
+            jobs += count;
+        }
         if (runIds.Count == 0)
             return (0, []);
         var jobIds = (await connection.QueryAsync<long>("SELECT id FROM jobs WHERE run_id IN @runIds", new { runIds }, tx)).AsList();

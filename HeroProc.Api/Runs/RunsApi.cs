@@ -10,8 +10,6 @@ namespace HeroProc.Api.Runs;
 
 public static class RunsApi
 {
-    const int BulkDeleteBatch = 200;
-
     public static RouteGroupBuilder MapRuns(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/api/runs").WithTags("Runs").WithValidation();
@@ -106,20 +104,10 @@ public static class RunsApi
         return result;
     }
 
-    public static async Task<Ok<BulkDeleteResponse>> BulkDelete([AsParameters] BulkDeleteQuery query, Db db, JobPaths paths, CancellationToken ct)
+    public static async Task<Ok<BulkDeleteResponse>> BulkDelete([AsParameters] BulkDeleteQuery query, FinishedRunDeletion deletion, CancellationToken ct)
     {
         var statuses = query.Status is null ? StatusSets.FinishedRun : [EnumText<RunStatus>.Parse(query.Status)];
-        var deleted = 0;
-        int batch;
-        do
-        {
-            // One transaction a batch: the write lock is never held for long, and no run is ever half deleted.
-            var (runs, jobIds) = await db.InTransactionAsync(tx => RunRepository.DeleteFinishedBatchAsync(tx, statuses, query.Before, BulkDeleteBatch), ct);
-            paths.DeleteJobFiles(jobIds);
-            batch = runs;
-            deleted += batch;
-        } while (batch == BulkDeleteBatch);
-        return TypedResults.Ok(new BulkDeleteResponse(deleted));
+        return TypedResults.Ok(new BulkDeleteResponse(await deletion.DeleteAsync(statuses, query.Before, ct)));
     }
 
     public static async Task<Results<Accepted, ProblemHttpResult>> Cancel(long id, JobControl control, CancellationToken ct) =>
