@@ -18,9 +18,14 @@ public sealed class JobLogs(Db db, JobPaths paths)
 {
     const int ChunksPerRead = 64;
 
+    /// <summary>Text one response carries at most (a page ends early past it): 10,000 lines of 64 KiB would be 640 MiB.</summary>
+    public const int MaxResponseBytes = 8 * 1024 * 1024;
+
     /// <summary>Lines with seq after <paramref name="after"/>; null when the job does not exist.</summary>
-    public async Task<JobLogsResponse?> ReadAsync(long jobId, long after, int limit, LogStream? stream, CancellationToken ct)
+    public async Task<JobLogsResponse?> ReadAsync(long jobId, long after, int limit, LogStream? stream, CancellationToken ct,
+        int maxBytes = MaxResponseBytes)
     {
+        var bytes = 0L;
         var lines = new List<LogLineResponse>();
         var job = await db.ReadAsync(tx => JobRepository.GetAsync(tx, jobId), ct);
         if (job is null)
@@ -35,7 +40,7 @@ public sealed class JobLogs(Db db, JobPaths paths)
 
         var cursor = Math.Max(after, lines.Count > 0 ? firstKept - 1 : after);
         var scannedToEnd = false;
-        while (lines.Count < limit)
+        while (lines.Count < limit && bytes < maxBytes)
         {
             var chunks = await db.ReadAsync(tx => LogRepository.ChunksAfterAsync(tx, jobId, cursor, ChunksPerRead), ct);
             if (chunks.Count == 0)
@@ -47,14 +52,20 @@ public sealed class JobLogs(Db db, JobPaths paths)
             {
                 foreach (var line in await LogFile.ReadChunkAsync(paths.LogFile(jobId), chunk, ct))
                 {
-                    if (line.Seq <= cursor || lines.Count >= limit)
+                    if (line.Seq <= cursor)
                         continue;
+                    if (lines.Count >= limit || bytes >= maxBytes)
+                        break;
+                    cursor = line.Seq;
                     if (stream is null || line.Stream == stream)
+                    {
                         lines.Add(LogLineResponse.From(line));
+                        bytes += line.Text.Length;
+                    }
                 }
-                cursor = Math.Max(cursor, chunk.FirstSeq + chunk.LineCount - 1);
-                if (lines.Count >= limit)
+                if (lines.Count >= limit || bytes >= maxBytes)
                     break;
+                cursor = Math.Max(cursor, chunk.FirstSeq + chunk.LineCount - 1);
             }
         }
         var next = lines.Count > 0 ? lines[^1].Seq : after;

@@ -23,13 +23,15 @@ public sealed class RunLogs(Db db, JobLogs jobLogs)
 
         var candidates = new List<LogLineResponse>();
         var complete = true;
+        // Each job's share of one response's text budget, so a run of many jobs cannot multiply it.
+        var perJobBytes = Math.Max(64 * 1024, JobLogs.MaxResponseBytes / Math.Max(1, jobs.Count));
         foreach (var job in jobs)
         {
-            var page = await jobLogs.ReadAsync(job.Id, positions.GetValueOrDefault(job.Id), limit, stream, ct);
+            var page = await jobLogs.ReadAsync(job.Id, positions.GetValueOrDefault(job.Id), limit, stream, ct, perJobBytes);
             if (page is null)
                 continue;
             candidates.AddRange(page.Lines.Select(l => l with { JobId = job.Id }));
-            complete &= page.Complete && page.Lines.Count < limit;
+            complete &= page.Complete;
         }
         var lines = candidates.OrderBy(l => l.Ts).ThenBy(l => l.JobId).ThenBy(l => l.Seq).Take(limit).ToList();
         foreach (var line in lines)
