@@ -21,6 +21,14 @@ public sealed class HeroProcOptions
 
     public LogOptions Logs { get; set; } = new();
 
+    public AuthOptions Auth { get; set; } = new();
+
+    public sealed class AuthOptions
+    {
+        /// <summary>Bearer tokens (HeroProc__Auth__Tokens__0, __1, ...); none: no auth, loopback only.</summary>
+        public List<string> Tokens { get; set; } = [];
+    }
+
     /// <summary>Bounds on stored job output; when a bound is passed, the oldest output goes first.</summary>
     public sealed class LogOptions
     {

@@ -4,6 +4,7 @@ using HeroProc.Api.Actions;
 using HeroProc.Api.Http;
 using HeroProc.Api.Jobs;
 using HeroProc.Api.Runs;
+using HeroProc.Api.Security;
 using HeroProc.Api.Services;
 using HeroProc.Api.Supervision;
 using HeroProc.Api.SystemEndpoints;
@@ -82,12 +83,15 @@ public static class HeroProcSetup
 
     public static async Task UseHeroProcAsync(this WebApplication app)
     {
+        var options = app.Services.GetRequiredService<IOptions<HeroProcOptions>>().Value;
+        ListenGuard.EnsureSafe((app.Configuration[WebHostDefaults.ServerUrlsKey] ?? DefaultUrl).Split(';', StringSplitOptions.RemoveEmptyEntries), options);
         await app.Services.GetRequiredService<Db>().MigrateAsync();
         app.Services.GetRequiredService<ServerClock>();  // uptime counts from here, not from the first /api/system
 
         app.UseExceptionHandler();
         app.UseStatusCodePages(StatusCodeProblems.WriteAsync);
         app.UseRequestBodyLimit();
+        app.UseBearerTokens();
         app.UseSwagger();
         app.UseSwaggerUI();
 

@@ -6,6 +6,9 @@ namespace HeroProc.Data;
 /// <summary>Whole-database figures for <c>GET /api/system</c>.</summary>
 public static class SystemRepository
 {
+    /// <summary>The cheapest question the database can answer: for readiness.</summary>
+    public static Task<int> PingAsync(IDbTransaction tx) => tx.Connection!.ExecuteScalarAsync<int>("SELECT 1", transaction: tx);
+
     public static Task<TableCounts> CountsAsync(IDbTransaction tx) =>
         tx.Connection!.QuerySingleAsync<TableCounts>(
             """

@@ -17,13 +17,13 @@ public static class JobLogStream
     /// <summary>How long a follower waits for a wake before it looks again anyway.</summary>
     static readonly TimeSpan Recheck = TimeSpan.FromSeconds(1);
 
-    public static async Task<Results<ServerSentEventsResult<string>, ProblemHttpResult>> StreamAsync(
+    public static async Task<Results<EventStreamResult, ProblemHttpResult>> StreamAsync(
         long id, [FromHeader(Name = "Last-Event-ID")] string? lastEventId, JobLogs logs, LogSignals signals, Db db, CancellationToken ct)
     {
         if (await db.ReadAsync(tx => JobRepository.GetAsync(tx, id), ct) is null)
             return Problems.NotFound($"job {id}");
         var after = long.TryParse(lastEventId, NumberStyles.None, CultureInfo.InvariantCulture, out var resume) ? resume : 0;
-        return TypedResults.ServerSentEvents(FollowAsync(id, after, logs, signals, db, ct));
+        return new EventStreamResult(FollowAsync(id, after, logs, signals, db, ct));
     }
 
     static async IAsyncEnumerable<SseItem<string>> FollowAsync(

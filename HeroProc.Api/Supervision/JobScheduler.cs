@@ -14,10 +14,14 @@ public sealed class JobScheduler(
 {
     readonly HashSet<Task> _attempts = [];
 
+    /// <summary>True once recovery is done and while the loop runs: part of readiness.</summary>
+    public bool Alive { get; private set; }
+
     protected override async Task ExecuteAsync(CancellationToken stopping)
     {
         await state.LoadAsync(stopping);
         await recovery.RecoverAsync(stopping);
+        Alive = true;
         while (!stopping.IsCancellationRequested)
         {
             TimeSpan? wait;
@@ -44,6 +48,7 @@ public sealed class JobScheduler(
                 break;
             }
         }
+        Alive = false;
     }
 
     async Task<int> StartReadyJobsAsync(CancellationToken stopping)

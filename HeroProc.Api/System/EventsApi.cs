@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
+using HeroProc.Api.Http;
 using HeroProc.Api.Supervision;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -20,11 +21,11 @@ public static class EventsApi
         return routes;
     }
 
-    public static ServerSentEventsResult<string> Stream(
+    public static EventStreamResult Stream(
         [FromHeader(Name = "Last-Event-ID")] string? lastEventIdHeader, [FromQuery] string? lastEventId, EventHub hub, CancellationToken ct)
     {
         var last = long.TryParse(lastEventIdHeader ?? lastEventId, NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id : (long?)null;
-        return TypedResults.ServerSentEvents(Events(hub, last, ct));
+        return new EventStreamResult(Events(hub, last, ct));
     }
 
     static async IAsyncEnumerable<SseItem<string>> Events(EventHub hub, long? last, [EnumeratorCancellation] CancellationToken ct)

@@ -14,6 +14,9 @@ public static class SystemApi
     {
         routes.MapGet("/healthz", () => TypedResults.Ok(new HealthResponse("ok")))
             .WithTags("System").WithSummary("Liveness: the process answers. Needs no auth.");
+        routes.MapGet("/readyz", Ready).WithTags("System")
+            .WithSummary("Readiness: the database answers and the supervisor loop runs (recovery done). Needs no auth; 503 when not ready.")
+            .ProducesProblem(503);
 
         var group = routes.MapGroup("/api/system").WithTags("System").WithValidation();
         group.MapGet("/", Info).WithSummary("Version, uptime, counts, database size, paused, and the last start's recovery counts.");
@@ -23,6 +26,21 @@ public static class SystemApi
         group.MapPost("/pause", Pause).WithSummary("Pause: no new job starts; submits are still accepted and running jobs carry on.");
         group.MapPost("/resume", Resume).WithSummary("Resume starting jobs.");
         return routes;
+    }
+
+    public static async Task<Results<Ok<HealthResponse>, ProblemHttpResult>> Ready(Db db, JobScheduler scheduler, CancellationToken ct)
+    {
+        try
+        {
+            await db.ReadAsync(SystemRepository.PingAsync, ct);
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException e)
+        {
+            return TypedResults.Problem($"The database does not answer: {e.Message}", statusCode: 503, title: "Not ready");
+        }
+        return scheduler.Alive
+            ? TypedResults.Ok(new HealthResponse("ready"))
+            : TypedResults.Problem("The supervisor loop is not running (recovery in progress, or stopped).", statusCode: 503, title: "Not ready");
     }
 
     public static async Task<Ok<SystemInfo>> Info(Db db, ServerClock server, SystemState state, StartupRecovery recovery,

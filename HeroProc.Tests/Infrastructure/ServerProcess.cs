@@ -30,9 +30,14 @@ public sealed class ServerProcess : IAsyncDisposable
             _output.TryDequeue(out _);
     }
 
-    public ServerProcess(IReadOnlyDictionary<string, string>? settings = null)
+    readonly string _listenHost;
+
+    /// <param name="settings">Configuration keys such as <c>HeroProc:StopJobsOnShutdown</c>.</param>
+    /// <param name="listenHost">The address to listen on (the client always talks to 127.0.0.1).</param>
+    public ServerProcess(IReadOnlyDictionary<string, string>? settings = null, string listenHost = "127.0.0.1")
     {
         _settings = new Dictionary<string, string>(settings ?? new Dictionary<string, string>());
+        _listenHost = listenHost;
         Port = FreePort();
         Client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{Port}"), Timeout = TimeSpan.FromSeconds(30) };
     }
@@ -49,7 +54,7 @@ public sealed class ServerProcess : IAsyncDisposable
         var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(ServerDll);
         start.ArgumentList.Add("--urls");
-        start.ArgumentList.Add($"http://127.0.0.1:{Port}");
+        start.ArgumentList.Add($"http://{_listenHost}:{Port}");
         start.Environment["HeroProc__DataDir"] = DataDir;
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         foreach (var (key, value) in _settings)
