@@ -4,7 +4,9 @@ using HeroProc.Api.Actions;
 using HeroProc.Api.Http;
 using HeroProc.Api.Jobs;
 using HeroProc.Api.Runs;
+using HeroProc.Api.Secrets;
 using HeroProc.Api.Security;
+using Microsoft.AspNetCore.DataProtection;
 using HeroProc.Api.Services;
 using HeroProc.Api.Supervision;
 using HeroProc.Api.SystemEndpoints;
@@ -37,6 +39,11 @@ public static class HeroProcSetup
 
         services.AddSingleton(provider => new JobPaths(Path.GetDirectoryName(provider.GetRequiredService<Db>().DatabasePath)!));
         services.AddSingleton<EventHub>();
+        services.AddSingleton<SecretVault>();
+        services.AddDataProtection().SetApplicationName("HeroProc");
+        services.AddOptions<Microsoft.AspNetCore.DataProtection.KeyManagement.KeyManagementOptions>()
+            .Configure<Db>((keys, db) => keys.XmlRepository = new Microsoft.AspNetCore.DataProtection.Repositories.FileSystemXmlRepository(new DirectoryInfo(
+                DataDirectory.Ensure(Path.Combine(Path.GetDirectoryName(db.DatabasePath)!, "keys"))), Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance));
         services.AddSingleton<ChangePublisher>();
         services.AddSingleton<SchedulerSignal>();
         services.AddSingleton<SystemState>();
@@ -99,6 +106,7 @@ public static class HeroProcSetup
         app.MapRuns();
         app.MapJobs();
         app.MapServices();
+        app.MapSecrets();
         app.MapSystem();
         app.MapEvents();
     }

@@ -11,7 +11,8 @@ namespace HeroProc.Api.Supervision;
 /// </summary>
 public sealed class AttemptRunner(
     Db db, JobPaths paths, ShimLauncher launcher, ActiveAttempts active, SchedulerSignal scheduler,
-    ChangePublisher publisher, LogSignals logSignals, LogRetention retention, TimeProvider clock, ILogger<AttemptRunner> logger)
+    ChangePublisher publisher, LogSignals logSignals, LogRetention retention, Secrets.SecretVault vault, TimeProvider clock,
+    ILogger<AttemptRunner> logger)
 {
     static readonly TimeSpan FastPoll = TimeSpan.FromMilliseconds(5);
     static readonly TimeSpan SlowPoll = TimeSpan.FromMilliseconds(200);
@@ -43,7 +44,14 @@ public sealed class AttemptRunner(
         if (spec.Cwd is null)
             Directory.CreateDirectory(paths.WorkDir(job.Id));
 
-        var launch = await launcher.LaunchAsync(attemptDir, paths.WorkDir(job.Id), spec, Environment(job, spec), CancellationToken.None);
+        // Secrets are read at the start, not at submit: a secret deleted meanwhile fails the job, saying which.
+        var (secrets, missing) = await db.ReadAsync(tx => vault.RevealAsync(tx, spec.Secrets ?? []));
+        if (missing.Count > 0)
+        {
+            await EndAsync(job, null, new ShimStatus(null, null, $"secret '{missing[0]}' no longer exists"), null);
+            return;
+        }
+        var launch = await launcher.LaunchAsync(attemptDir, paths.WorkDir(job.Id), spec, Environment(job, spec, secrets), CancellationToken.None);
         if (launch is LaunchResult.Failed failed)
         {
             await EndAsync(job, null, new ShimStatus(null, null, failed.Error), null);
@@ -72,7 +80,8 @@ public sealed class AttemptRunner(
             throw;
         }
         await publisher.PublishAsync([job.Id], [job.RunId]);
-        await WatchAsync(job, spec, handle, shim.WaitForExitAsync(), clock.GetUtcNow(), stopRequested is not null);
+        await WatchAsync(job, spec, handle, shim.WaitForExitAsync(), clock.GetUtcNow(), stopRequested is not null,
+            Secrets.SecretVault.MaskPatterns(secrets.Values));
     }
 
     /// <summary>
@@ -93,7 +102,9 @@ public sealed class AttemptRunner(
                 await db.InTransactionAsync(tx => JobStateRepository.MarkRunningAsync(tx, job.Id, job.Attempt, shim, process, Native.BootId, clock.GetUtcNow()));
                 await publisher.PublishAsync([job.Id], [job.RunId]);
             }
-            await WatchAsync(job, spec, handle, exited, row.AttemptStartedAt ?? clock.GetUtcNow(), row.StopRequested is not null);
+            var (secrets, _) = await db.ReadAsync(tx => vault.RevealAsync(tx, spec.Secrets ?? []));
+            await WatchAsync(job, spec, handle, exited, row.AttemptStartedAt ?? clock.GetUtcNow(), row.StopRequested is not null,
+                Secrets.SecretVault.MaskPatterns(secrets.Values));
         }
         catch (Exception e)
         {
@@ -116,7 +127,7 @@ public sealed class AttemptRunner(
 
     /// <summary>Follows a running attempt to its end: stop request, timeout, output, and the final commit.</summary>
     async Task WatchAsync(JobStateRepository.ClaimedJob job, ActionSpec spec, AttemptHandle handle, Task exited,
-        DateTimeOffset attemptStartedAt, bool stopRequested)
+        DateTimeOffset attemptStartedAt, bool stopRequested, IReadOnlyList<byte[]> masks)
     {
         try
         {
@@ -125,7 +136,7 @@ public sealed class AttemptRunner(
             using var timeout = StartTimeout(spec, handle, attemptStartedAt, exited);
             try
             {
-                var ingestor = await LogIngestor.OpenAsync(db, paths, job.Id, job.Attempt, CancellationToken.None);
+                var ingestor = await LogIngestor.OpenAsync(db, paths, job.Id, job.Attempt, masks, CancellationToken.None);
                 await FollowOutputAsync(ingestor, exited);
                 var status = ShimStatus.Read(paths.AttemptDir(job.Id, job.Attempt));
                 if (status is null)
@@ -244,7 +255,7 @@ public sealed class AttemptRunner(
         await publisher.PublishAsync([job.Id, .. skipped], [job.RunId]);
     }
 
-    IReadOnlyDictionary<string, string> Environment(JobStateRepository.ClaimedJob job, ActionSpec spec)
+    IReadOnlyDictionary<string, string> Environment(JobStateRepository.ClaimedJob job, ActionSpec spec, IReadOnlyDictionary<string, string> secrets)
     {
         var environment = new Dictionary<string, string>(ShimLauncher.BaseEnvironment, StringComparer.Ordinal);
         foreach (var (key, value) in spec.Env ?? [])
@@ -255,6 +266,8 @@ public sealed class AttemptRunner(
         environment["HEROPROC_JOB_ID"] = job.Id.ToString(CultureInfo.InvariantCulture);
         environment["HEROPROC_JOB_NAME"] = job.Name;
         environment["HEROPROC_ATTEMPT"] = job.Attempt.ToString(CultureInfo.InvariantCulture);
+        foreach (var (key, value) in secrets)
+            environment[key] = value;
         return environment;
     }
 

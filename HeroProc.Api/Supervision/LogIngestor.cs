@@ -21,7 +21,7 @@ public sealed record IngestPass(
 /// <see cref="Complete"/> delete the segments read. A crash in between re-reads the same records and
 /// overwrites the same file range, so nothing is lost or stored twice.
 /// </summary>
-public sealed class LogIngestor(JobPaths paths, long jobId, int attempt, IngestionState state, long fileEnd)
+public sealed class LogIngestor(JobPaths paths, long jobId, int attempt, IngestionState state, long fileEnd, IReadOnlyList<byte[]> masks)
 {
     public const int MaxLineBytes = 64 * 1024;
     const int ShimHeaderBytes = 16;
@@ -38,18 +38,19 @@ public sealed class LogIngestor(JobPaths paths, long jobId, int attempt, Ingesti
 
     public long JobId => jobId;
 
-    public static async Task<LogIngestor> OpenAsync(Db db, JobPaths paths, long jobId, int attempt, CancellationToken ct)
+    /// <summary>Resumes from the job's stored position; secret values in <paramref name="masks"/> become *** in every stored line.</summary>
+    public static async Task<LogIngestor> OpenAsync(Db db, JobPaths paths, long jobId, int attempt, IReadOnlyList<byte[]> masks, CancellationToken ct)
     {
         var (job, end) = await db.ReadAsync(async tx =>
             ((await JobRepository.GetAsync(tx, jobId))!, await LogRepository.EndOffsetAsync(tx, jobId)), ct);
         return new LogIngestor(paths, jobId, attempt,
-            new IngestionState(job.SpoolSegment, job.SpoolOffset, job.CarryStdout, job.CarryStderr, job.LogSeq), end);
+            new IngestionState(job.SpoolSegment, job.SpoolOffset, job.CarryStdout, job.CarryStderr, job.LogSeq), end, masks);
     }
 
     /// <summary>Reads what was spooled since the last committed pass; <paramref name="final"/> also flushes unterminated lines.</summary>
     public IngestPass Read(bool final)
     {
-        var builder = new PassBuilder(jobId, paths.LogFile(jobId), _fileEnd, _state.LogSeq, attempt);
+        var builder = new PassBuilder(jobId, paths.LogFile(jobId), _fileEnd, _state.LogSeq, attempt, masks);
         var carries = new[] { new ArrayBufferWriter<byte>(), new ArrayBufferWriter<byte>() };
         carries[0].Write(_state.CarryStdout ?? []);
         carries[1].Write(_state.CarryStderr ?? []);
@@ -201,6 +202,33 @@ public sealed class LogIngestor(JobPaths paths, long jobId, int attempt, Ingesti
         }
     }
 
+    static readonly byte[] Masked = "***"u8.ToArray();
+
+    /// <summary>
+    /// Every occurrence of a secret inside the line becomes <c>***</c> (longest secrets first). A secret
+    /// cut in two by the 64 KiB split of a very long line is not caught.
+    /// </summary>
+    static ReadOnlySpan<byte> Mask(ReadOnlySpan<byte> text, IReadOnlyList<byte[]> masks)
+    {
+        foreach (var mask in masks)
+        {
+            var at = text.IndexOf(mask);
+            if (at < 0)
+                continue;
+            var masked = new ArrayBufferWriter<byte>(text.Length);
+            while (at >= 0)
+            {
+                masked.Write(text[..at]);
+                masked.Write(Masked);
+                text = text[(at + mask.Length)..];
+                at = text.IndexOf(mask);
+            }
+            masked.Write(text);
+            text = masked.WrittenSpan.ToArray();
+        }
+        return text;
+    }
+
     /// <summary>The largest cut at or below <paramref name="max"/> that does not split a UTF-8 sequence.</summary>
     static int Utf8Boundary(ReadOnlySpan<byte> text, int max)
     {
@@ -211,7 +239,7 @@ public sealed class LogIngestor(JobPaths paths, long jobId, int attempt, Ingesti
     }
 
     /// <summary>Appends line records to the log file and groups them into chunks.</summary>
-    sealed class PassBuilder(long jobId, string logPath, long fileEnd, long seq, int attempt)
+    sealed class PassBuilder(long jobId, string logPath, long fileEnd, long seq, int attempt, IReadOnlyList<byte[]> masks)
     {
         readonly List<LogChunkRow> _chunks = [];
         FileStream? _file;
@@ -240,6 +268,8 @@ public sealed class LogIngestor(JobPaths paths, long jobId, int attempt, Ingesti
             }
             if (!Utf8.IsValid(text))
                 text = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(text));
+            if (masks.Count > 0)
+                text = Mask(text, masks);
             LogFile.WriteRecord(_file, unixMs, attempt, stream, text);
             FileEnd += LogFile.HeaderBytes + text.Length;
             Seq++;

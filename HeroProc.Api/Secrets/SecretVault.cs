@@ -1,0 +1,38 @@
+using System.Data;
+using System.Text;
+using HeroProc.Data;
+using Microsoft.AspNetCore.DataProtection;
+
+namespace HeroProc.Api.Secrets;
+
+/// <summary>
+/// Encrypts secret values at rest with ASP.NET Core Data Protection (keys in the data directory's
+/// <c>keys/</c>), and gives a job the plain values it names, at the moment it starts.
+/// </summary>
+public sealed class SecretVault(IDataProtectionProvider provider)
+{
+    readonly IDataProtector _protector = provider.CreateProtector("HeroProc.Secrets.v1");
+
+    public string Protect(string value) => _protector.Protect(value);
+
+    /// <summary>The plain values of <paramref name="names"/>, and the names that no longer exist.</summary>
+    public async Task<(IReadOnlyDictionary<string, string> Values, IReadOnlyList<string> Missing)> RevealAsync(
+        IDbTransaction tx, IReadOnlyCollection<string> names)
+    {
+        var rows = await SecretRepository.GetManyAsync(tx, names);
+        var values = rows.ToDictionary(r => r.Name, r => _protector.Unprotect(r.ValueCipher), StringComparer.Ordinal);
+        return (values, names.Where(n => !values.ContainsKey(n)).Distinct().ToList());
+    }
+
+    /// <summary>What masking looks for in output: each value of 4 bytes or more, as UTF-8.</summary>
+    public static IReadOnlyList<byte[]> MaskPatterns(IEnumerable<string> values) =>
+        values.Select(Encoding.UTF8.GetBytes).Where(b => b.Length >= 4).Distinct(ByteArrayComparer.Instance)
+            .OrderByDescending(b => b.Length).ToList();
+
+    sealed class ByteArrayComparer : IEqualityComparer<byte[]>
+    {
+        public static readonly ByteArrayComparer Instance = new();
+        public bool Equals(byte[]? x, byte[]? y) => x.AsSpan().SequenceEqual(y);
+        public int GetHashCode(byte[] obj) => obj.Length;
+    }
+}

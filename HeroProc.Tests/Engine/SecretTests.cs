@@ -1,0 +1,77 @@
+using System.Net;
+using System.Text;
+using HeroProc.Data;
+using HeroProc.Tests.Infrastructure;
+
+namespace HeroProc.Tests.Engine;
+
+public class SecretTests
+{
+    const string Value = "hunter2-very-secret-Zq9";
+
+    [Fact(Timeout = 60_000)]
+    public async Task Secrets_are_stored_listed_without_values_replaced_and_deleted()
+    {
+        await using var app = new HeroProcApp(paused: true);
+        var client = app.Client();
+
+        await (await client.PutJsonAsync("/api/secrets/API_TOKEN", new { value = Value })).ExpectAsync(HttpStatusCode.Created);
+        await (await client.PutJsonAsync("/api/secrets/API_TOKEN", new { value = Value + "2" })).ExpectAsync(HttpStatusCode.OK);
+        var list = await (await client.GetAsync("/api/secrets")).Content.ReadAsStringAsync();
+        var tooShort = await client.PutJsonAsync("/api/secrets/SHORT", new { value = "abc" });
+        var badName = await client.PutJsonAsync("/api/secrets/9bad", new { value = Value });
+        var deleted = await client.DeleteAsync("/api/secrets/API_TOKEN");
+        var again = await client.DeleteAsync("/api/secrets/API_TOKEN");
+
+        Assert.Contains("\"name\":\"API_TOKEN\"", list);
+        Assert.Contains("createdAt", list);
+        Assert.DoesNotContain(Value, list);
+        Assert.Contains("value", ProblemAssert.Text(await ProblemAssert.IsProblemAsync(tooShort, HttpStatusCode.BadRequest)));
+        Assert.Contains("name", ProblemAssert.Text(await ProblemAssert.IsProblemAsync(badName, HttpStatusCode.BadRequest)));
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        await ProblemAssert.IsProblemAsync(again, HttpStatusCode.NotFound);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_job_gets_its_secret_and_the_value_is_masked_in_its_output_and_found_nowhere_at_rest()
+    {
+        await using var app = new HeroProcApp();
+        var client = app.Client();
+        await (await client.PutJsonAsync("/api/secrets/API_TOKEN", new { value = Value })).ExpectAsync(HttpStatusCode.Created);
+
+        var run = await client.RunToEndAsync(new
+        {
+            jobs = new[] { new { name = "leaky", script = "echo token=$API_TOKEN; echo \"twice:$API_TOKEN$API_TOKEN\" >&2; test ${#API_TOKEN} -eq 23", secrets = new[] { "API_TOKEN" } } },
+        });
+
+        var job = run.Jobs[0];
+        Assert.Equal(JobStatus.Succeeded, job.Status);
+        var lines = await client.AllLogsAsync(job.Id);
+        Assert.Equal(["token=***", "twice:******"], lines.Select(l => l.Text));
+        var responses = string.Concat(await Task.WhenAll(
+            new[] { $"/api/runs/{run.Id}", $"/api/jobs/{job.Id}", $"/api/jobs/{job.Id}/logs", $"/api/runs/{run.Id}/logs", "/api/secrets", "/api/jobs", "/api/system" }
+                .Select(url => client.GetStringAsync(url))));
+        Assert.DoesNotContain(Value, responses);
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        foreach (var file in Directory.EnumerateFiles(app.DataDir, "*", SearchOption.AllDirectories).Where(f => !f.Contains("/keys/")))
+            Assert.False(Contains(await File.ReadAllBytesAsync(file), Encoding.UTF8.GetBytes(Value)), $"{file} holds the secret");
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_secret_deleted_before_its_job_starts_fails_the_job_naming_it()
+    {
+        await using var app = new HeroProcApp(paused: true);
+        var client = app.Client();
+        await (await client.PutJsonAsync("/api/secrets/API_TOKEN", new { value = Value })).ExpectAsync(HttpStatusCode.Created);
+        var run = await client.SubmitAsync(new { jobs = new[] { new { name = "needs", script = "true", secrets = new[] { "API_TOKEN" } } } });
+        await (await client.DeleteAsync("/api/secrets/API_TOKEN")).ExpectAsync(HttpStatusCode.NoContent);
+
+        await client.PostAsync("/api/system/resume", null);
+        var ended = await client.WaitForRunEndAsync(run.Id);
+
+        Assert.Equal(JobStatus.Failed, ended.Jobs[0].Status);
+        Assert.Contains("secret 'API_TOKEN' no longer exists", ended.Jobs[0].Error);
+    }
+
+    static bool Contains(byte[] haystack, byte[] needle) => haystack.AsSpan().IndexOf(needle) >= 0;
+}
