@@ -7,6 +7,7 @@ using HeroProc.Api.Runs;
 using HeroProc.Api.Secrets;
 using HeroProc.Api.Security;
 using Microsoft.AspNetCore.DataProtection;
+using Prometheus;
 using HeroProc.Api.Services;
 using HeroProc.Api.Supervision;
 using HeroProc.Api.SystemEndpoints;
@@ -40,6 +41,7 @@ public static class HeroProcSetup
         services.AddSingleton(provider => new JobPaths(Path.GetDirectoryName(provider.GetRequiredService<Db>().DatabasePath)!));
         services.AddSingleton<EventHub>();
         services.AddSingleton<SecretVault>();
+        services.AddSingleton<ServerMetrics>();
         services.AddDataProtection().SetApplicationName("HeroProc");
         services.AddOptions<Microsoft.AspNetCore.DataProtection.KeyManagement.KeyManagementOptions>()
             .Configure<Db>((keys, db) => keys.XmlRepository = new Microsoft.AspNetCore.DataProtection.Repositories.FileSystemXmlRepository(new DirectoryInfo(
@@ -99,6 +101,7 @@ public static class HeroProcSetup
         app.UseStatusCodePages(StatusCodeProblems.WriteAsync);
         app.UseRequestBodyLimit();
         app.UseBearerTokens();
+        app.UseHttpMetrics(options => options.SetMetricFactory(Metrics.WithCustomRegistry(app.Services.GetRequiredService<ServerMetrics>().Registry)));
         app.UseSwagger();
         app.UseSwaggerUI();
 
@@ -109,6 +112,7 @@ public static class HeroProcSetup
         app.MapSecrets();
         app.MapSystem();
         app.MapEvents();
+        app.MapMetrics("/metrics", app.Services.GetRequiredService<ServerMetrics>().Registry);
     }
 
     static string CamelCase(string name) => System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(name);

@@ -11,7 +11,8 @@ namespace HeroProc.Api.Supervision;
 /// </summary>
 public sealed class AttemptRunner(
     Db db, JobPaths paths, ShimLauncher launcher, ActiveAttempts active, SchedulerSignal scheduler,
-    ChangePublisher publisher, LogSignals logSignals, LogRetention retention, Secrets.SecretVault vault, TimeProvider clock,
+    ChangePublisher publisher, LogSignals logSignals, LogRetention retention, Secrets.SecretVault vault,
+    SystemEndpoints.ServerMetrics metrics, TimeProvider clock,
     ILogger<AttemptRunner> logger)
 {
     static readonly TimeSpan FastPoll = TimeSpan.FromMilliseconds(5);
@@ -204,6 +205,7 @@ public sealed class AttemptRunner(
             ingestor.Complete(pass);
             retention.Free(dropped);
             logSignals.Notify(ingestor.JobId);
+            metrics.LogBytesIngested.Inc(pass.Chunks.Sum(c => (double)c.ByteLength));
         }
         return pass;
     }
@@ -240,7 +242,8 @@ public sealed class AttemptRunner(
             var row = await JobRepository.GetAsync(tx, job.Id);
             var run = await RunRepository.GetAsync(tx, job.RunId);
             var end = AttemptOutcome.Decide(status, row?.StopRequested, run?.CancelRequested == true, job.Attempt, spec, now);
-            await JobStateRepository.EndAttemptAsync(tx, job.Id, job.Attempt, end, now);
+            if (await JobStateRepository.EndAttemptAsync(tx, job.Id, job.Attempt, end, now) && end.Status != JobStatus.Retrying && row?.StartedAt is { } started)
+                metrics.JobDuration.WithLabels(end.Status.ToText()).Observe((now - started).TotalSeconds);
             // Only an end without success can make dependents unreachable; skip the scan otherwise.
             IReadOnlyList<long> skippedIds = end.Status is JobStatus.Succeeded or JobStatus.Retrying
                 ? [] : await JobStateRepository.PropagateSkipsAsync(tx, job.RunId, now);
@@ -249,7 +252,10 @@ public sealed class AttemptRunner(
             return (skippedIds, trimmed);
         });
         if (pass is not null)
+        {
             ingestor!.Complete(pass);
+            metrics.LogBytesIngested.Inc(pass.Chunks.Sum(c => (double)c.ByteLength));
+        }
         retention.Free(dropped);
         logSignals.Notify(job.Id);
         await publisher.PublishAsync([job.Id, .. skipped], [job.RunId]);

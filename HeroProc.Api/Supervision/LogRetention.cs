@@ -12,7 +12,7 @@ namespace HeroProc.Api.Supervision;
 /// transaction as the ingestion that passed the bound; their file ranges are then freed by punching
 /// holes, so the disk space returns even while the job keeps writing. Readers see a marker line instead.
 /// </summary>
-public sealed partial class LogRetention(JobPaths paths, IOptions<HeroProcOptions> options, TimeProvider clock)
+public sealed partial class LogRetention(JobPaths paths, IOptions<HeroProcOptions> options, SystemEndpoints.ServerMetrics metrics, TimeProvider clock)
 {
     /// <summary>The global sum scans every job: it is checked at most this often.</summary>
     static readonly TimeSpan TotalCheckInterval = TimeSpan.FromSeconds(10);
@@ -53,8 +53,9 @@ public sealed partial class LogRetention(JobPaths paths, IOptions<HeroProcOption
     }
 
     /// <summary>Frees the file ranges of dropped chunks. Best effort: a filesystem without hole punching keeps the bytes.</summary>
-    public void Free(IEnumerable<LogChunkRow> dropped)
+    public void Free(IReadOnlyCollection<LogChunkRow> dropped)
     {
+        metrics.LogBytesDropped.Inc(dropped.Sum(c => (double)c.ByteLength));
         foreach (var job in dropped.GroupBy(c => c.JobId))
         {
             try

@@ -49,7 +49,7 @@ public class SecretTests
         var lines = await client.AllLogsAsync(job.Id);
         Assert.Equal(["token=***", "twice:******"], lines.Select(l => l.Text));
         var responses = string.Concat(await Task.WhenAll(
-            new[] { $"/api/runs/{run.Id}", $"/api/jobs/{job.Id}", $"/api/jobs/{job.Id}/logs", $"/api/runs/{run.Id}/logs", "/api/secrets", "/api/jobs", "/api/system" }
+            new[] { $"/api/runs/{run.Id}", $"/api/jobs/{job.Id}", $"/api/jobs/{job.Id}/logs", $"/api/runs/{run.Id}/logs", "/api/secrets", "/api/jobs", "/api/system", "/metrics" }
                 .Select(url => client.GetStringAsync(url))));
         Assert.DoesNotContain(Value, responses);
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();

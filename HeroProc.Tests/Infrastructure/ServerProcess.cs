@@ -69,7 +69,10 @@ public sealed class ServerProcess : IAsyncDisposable
         while (true)
         {
             if (_process.HasExited)
+            {
+                _process.WaitForExit(); // without a timeout it also waits for the output readers to drain
                 throw new InvalidOperationException($"the server exited with {_process.ExitCode} before answering: {string.Join('\n', _output)}");
+            }
             try
             {
                 if ((await Client.GetAsync("/healthz")).IsSuccessStatusCode)
