@@ -112,7 +112,7 @@ public static class HeroProcSetup
         app.MapSecrets();
         app.MapSystem();
         app.MapEvents();
-        app.MapMetrics("/metrics", app.Services.GetRequiredService<ServerMetrics>().Registry);
+        app.MapServerMetrics();
     }
 
     static string CamelCase(string name) => System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(name);

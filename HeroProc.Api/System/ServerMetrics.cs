@@ -53,3 +53,20 @@ public sealed class ServerMetrics
             gauge.WithLabels(status).Set(byStatus.GetValueOrDefault(status));
     }
 }
+
+public static class MetricsApi
+{
+    public static IEndpointRouteBuilder MapServerMetrics(this IEndpointRouteBuilder routes)
+    {
+        routes.MapGet("/metrics", Scrape).WithTags("System")
+            .WithSummary("Prometheus text format: runs and jobs by status, job durations, processes, log bytes, database size, HTTP requests.")
+            .Produces(200, contentType: "text/plain");
+        return routes;
+    }
+
+    public static async Task Scrape(HttpContext context, ServerMetrics metrics)
+    {
+        context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+        await metrics.Registry.CollectAndExportAsTextAsync(context.Response.Body, context.RequestAborted);
+    }
+}
