@@ -108,6 +108,20 @@ public sealed class Db
         await InTransactionAsync(tx => Migrations.ApplyAsync(tx, ct), ct);
     }
 
+    /// <summary>
+    /// Writes a consistent copy of the database to <paramref name="path"/> (<c>VACUUM INTO</c>: one read
+    /// snapshot, compacted, without blocking writers for long) and returns its size.
+    /// </summary>
+    public async Task<long> BackupAsync(string path, CancellationToken ct = default)
+    {
+        await using var connection = await OpenAsync(ct);
+        using var command = connection.CreateCommand();
+        command.CommandText = "VACUUM INTO @path";
+        command.Parameters.AddWithValue("@path", path);
+        await command.ExecuteNonQueryAsync(ct);
+        return new FileInfo(path).Length;
+    }
+
     /// <summary>Bytes of the database file and its WAL.</summary>
     public long SizeBytes()
     {

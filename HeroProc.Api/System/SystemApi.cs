@@ -23,6 +23,7 @@ public static class SystemApi
         group.MapPost("/wipe", Wipe).WithSummary("Delete all runs, jobs and logs in one transaction.")
             .WithDescription("Needs { \"confirm\": \"wipe\" }. Services keep their definitions, with wantedStatus set to 'stop'. " +
                              "With ?definitions=true, actions, services and schedules are deleted too.");
+        group.MapPost("/backup", Backup).WithSummary("Write a consistent copy of the database (VACUUM INTO) into the data directory's backups/.");
         group.MapPost("/pause", Pause).WithSummary("Pause: no new job starts; submits are still accepted and running jobs carry on.");
         group.MapPost("/resume", Resume).WithSummary("Resume starting jobs.");
         return routes;
@@ -51,6 +52,15 @@ public static class SystemApi
         return TypedResults.Ok(new SystemInfo(
             Version, server.StartedAt, (long)(now - server.StartedAt).TotalSeconds, counts, db.SizeBytes(),
             state.Paused, recovery.Counts));
+    }
+
+    public static async Task<Created<BackupResponse>> Backup(Db db, TimeProvider clock, CancellationToken ct)
+    {
+        var dir = Path.Combine(Path.GetDirectoryName(db.DatabasePath)!, "backups");
+        Directory.CreateDirectory(dir);
+        var file = Path.Combine(dir, $"heroproc-{clock.GetUtcNow():yyyyMMdd'T'HHmmss'.'fff'Z'}.db");
+        var bytes = await db.BackupAsync(file, ct);
+        return TypedResults.Created($"/api/system/backup", new BackupResponse(file, bytes));
     }
 
     public static async Task<Accepted> Pause(SystemState state, CancellationToken ct)
@@ -121,6 +131,8 @@ public sealed class ServerClock(TimeProvider clock)
 }
 
 public sealed record HealthResponse(string Status);
+
+public sealed record BackupResponse(string File, long Bytes);
 
 public sealed record SystemInfo(
     string Version, DateTimeOffset StartedAt, long UptimeSecs, TableCounts Counts, long DatabaseBytes, bool Paused,
