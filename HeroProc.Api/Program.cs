@@ -1,6 +1,9 @@
 using HeroProc.Api;
 using HeroProc.Api.Security;
 
+if (args.Contains("--self-check"))
+    return await SelfCheck.RunAsync();
+
 var builder = WebApplication.CreateBuilder(args);
 builder.AddHeroProc();
 
