@@ -28,6 +28,10 @@ public static class HeroProcSetup
             builder.WebHost.UseUrls(DefaultUrl);
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = Validation.Limits.RequestBodyBytes);
 
+        // Structured logs: scopes carry run, job and attempt ids. No log line holds a secret: values are
+        // only decrypted into a job's environment, which is never logged.
+        builder.Logging.AddSimpleConsole(console => { console.IncludeScopes = true; console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ "; console.UseUtcTimestamp = true; });
+
         var services = builder.Services;
         services.Configure<HeroProcOptions>(builder.Configuration.GetSection(HeroProcOptions.Section));
         services.AddSingleton(TimeProvider.System);

@@ -20,6 +20,7 @@ public sealed class AttemptRunner(
 
     public async Task RunAsync(JobStateRepository.ClaimedJob job)
     {
+        using var scope = logger.BeginScope(new Dictionary<string, object> { ["RunId"] = job.RunId, ["JobId"] = job.Id, ["Attempt"] = job.Attempt });
         try
         {
             await RunAttemptAsync(job);
@@ -93,6 +94,7 @@ public sealed class AttemptRunner(
     public async Task AdoptAsync(JobRow row, ProcessIdentity shim, ProcessIdentity process, Task exited, bool wasStarting)
     {
         var job = new JobStateRepository.ClaimedJob { Id = row.Id, RunId = row.RunId, Name = row.Name, Attempt = row.Attempt, SpecJson = row.SpecJson, RunEnvJson = "{}" };
+        using var scope = logger.BeginScope(new Dictionary<string, object> { ["RunId"] = job.RunId, ["JobId"] = job.Id, ["Attempt"] = job.Attempt });
         try
         {
             var spec = ApiJson.Deserialize<ActionSpec>(job.SpecJson);
@@ -191,8 +193,27 @@ public sealed class AttemptRunner(
         }
     }
 
-    /// <summary>One pass over the spool, committed when it stored anything.</summary>
+    /// <summary>
+    /// One pass over the spool, committed when it stored anything. When storage fails (a full disk), the
+    /// job carries on (the shim's bounded spool holds its output) and the pass is tried again until space returns.
+    /// </summary>
     async Task<IngestPass> IngestAsync(LogIngestor ingestor)
+    {
+        for (var delay = TimeSpan.FromMilliseconds(100); ; delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks)))
+        {
+            try
+            {
+                return await IngestOnceAsync(ingestor);
+            }
+            catch (Exception e) when (e is IOException or Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: 13 or 10 })
+            {
+                logger.LogWarning(e, "Storing output of job {JobId} failed; retrying in {Delay}", ingestor.JobId, delay);
+                await Task.Delay(delay);
+            }
+        }
+    }
+
+    async Task<IngestPass> IngestOnceAsync(LogIngestor ingestor)
     {
         var pass = ingestor.Read(final: false);
         if (pass.HasProgress)
