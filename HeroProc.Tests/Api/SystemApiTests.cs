@@ -147,4 +147,19 @@ public class SystemApiTests
         Assert.Equal(before, probe.RowCounts());
         Assert.Equal("start", probe.Scalar<string>("SELECT wanted_status FROM services"));
     }
+
+    [Fact]
+    public async Task Readyz_answers_once_the_database_answers_and_the_supervisor_runs()
+    {
+        await using var app = new HeroProcApp(paused: true);
+        var client = app.Client();
+
+        HttpResponseMessage? response = null;
+        // Readiness comes shortly after the start, once recovery ran: wait for it, with a deadline.
+        await HeroProc.Tests.Engine.EngineArrange.UntilAsync(async () => (response = await client.GetAsync("/readyz")).StatusCode == HttpStatusCode.OK,
+            "the server is ready");
+
+        var ready = await response!.ExpectAsync<System.Text.Json.JsonElement>(HttpStatusCode.OK);
+        Assert.Equal("ready", ready.Str("status"));
+    }
 }

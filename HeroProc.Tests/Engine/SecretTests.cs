@@ -52,6 +52,8 @@ public class SecretTests
             new[] { $"/api/runs/{run.Id}", $"/api/jobs/{job.Id}", $"/api/jobs/{job.Id}/logs", $"/api/runs/{run.Id}/logs", "/api/secrets", "/api/jobs", "/api/system", "/metrics" }
                 .Select(url => client.GetStringAsync(url))));
         Assert.DoesNotContain(Value, responses);
+        Assert.NotEmpty(app.LogLines);
+        Assert.DoesNotContain(app.LogLines, line => line.Contains(Value));
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         foreach (var file in Directory.EnumerateFiles(app.DataDir, "*", SearchOption.AllDirectories).Where(f => !f.Contains("/keys/")))
             Assert.False(Contains(await File.ReadAllBytesAsync(file), Encoding.UTF8.GetBytes(Value)), $"{file} holds the secret");

@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using HeroProc.Api.Http;
 using HeroProc.Api.Supervision;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using HeroProc.Data;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -25,6 +26,9 @@ public sealed class HeroProcApp(TimeProvider? clock = null, bool paused = false,
 
     public string DatabasePath => Path.Combine(DataDir, "heroproc.db");
 
+    /// <summary>Every line the server logged (all levels, with scopes and exceptions), for "no secret in the logs" checks.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<string> LogLines { get; } = new();
+
     /// <summary>The server's own Db, for arranging state the API cannot reach yet.</summary>
     public Db Db => Services.GetRequiredService<Db>();
 
@@ -35,6 +39,11 @@ public sealed class HeroProcApp(TimeProvider? clock = null, bool paused = false,
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
             builder.UseSetting(key, value);
         builder.UseEnvironment("Development");
+        builder.ConfigureLogging(logging =>
+        {
+            logging.SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Trace);
+            logging.AddProvider(new CapturingLoggerProvider(LogLines));
+        });
         builder.ConfigureTestServices(services =>
         {
             if (clock is not null)
@@ -42,6 +51,27 @@ public sealed class HeroProcApp(TimeProvider? clock = null, bool paused = false,
             if (paused)
                 services.AddHostedService<PauseAtStart>();
         });
+    }
+
+    sealed class CapturingLoggerProvider(System.Collections.Concurrent.ConcurrentQueue<string> lines) : Microsoft.Extensions.Logging.ILoggerProvider
+    {
+        public Microsoft.Extensions.Logging.ILogger CreateLogger(string category) => new Logger(category, lines);
+        public void Dispose() { }
+
+        sealed class Logger(string category, System.Collections.Concurrent.ConcurrentQueue<string> lines) : Microsoft.Extensions.Logging.ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state) where TState : notnull
+            {
+                lines.Enqueue($"{category} scope: {state}");
+                return null;
+            }
+
+            public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel level) => true;
+
+            public void Log<TState>(Microsoft.Extensions.Logging.LogLevel level, Microsoft.Extensions.Logging.EventId id, TState state,
+                Exception? exception, Func<TState, Exception?, string> formatter) =>
+                lines.Enqueue($"{level} {category}: {formatter(state, exception)} {exception}");
+        }
     }
 
     /// <summary>Pauses before the first request can reach the server.</summary>
