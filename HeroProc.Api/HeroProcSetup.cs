@@ -4,6 +4,7 @@ using HeroProc.Api.Actions;
 using HeroProc.Api.Http;
 using HeroProc.Api.Jobs;
 using HeroProc.Api.Runs;
+using HeroProc.Api.Schedules;
 using HeroProc.Api.Secrets;
 using HeroProc.Api.Security;
 using Microsoft.AspNetCore.DataProtection;
@@ -66,6 +67,9 @@ public static class HeroProcSetup
         services.AddSingleton<JobScheduler>();
         services.AddHostedService(provider => provider.GetRequiredService<JobScheduler>());
         services.AddSingleton<FinishedRunDeletion>();
+        services.AddSingleton<ScheduleSignal>();
+        services.AddHostedService<ScheduleRunner>();
+        services.AddSingleton<FluentValidation.IValidator<ScheduleSpec>, ScheduleSpecValidator>();
         services.AddHostedService<RunRetention>();
 
         services.Configure<JsonOptions>(options => ApiJson.Configure(options.SerializerOptions));
@@ -114,6 +118,7 @@ public static class HeroProcSetup
         app.MapJobs();
         app.MapServices();
         app.MapSecrets();
+        app.MapSchedules();
         app.MapSystem();
         app.MapEvents();
         app.MapServerMetrics();

@@ -29,8 +29,9 @@ public static class RunSubmission
 
     sealed record PlannedJob(string Name, string? Action, ActionSpec Spec, string Field);
 
+    /// <param name="schedule">The schedule creating the run, if any; recorded on the run.</param>
     public static async Task<SubmitOutcome> SubmitAsync(
-        IDbTransaction tx, SubmitRunRequest request, string? idempotencyKey, DateTimeOffset now)
+        IDbTransaction tx, SubmitRunRequest request, string? idempotencyKey, DateTimeOffset now, string? schedule = null)
     {
         var requestHash = idempotencyKey is null ? null : Hash(request);
         if (idempotencyKey is not null &&
@@ -41,16 +42,14 @@ public static class RunSubmission
                 : new SubmitOutcome.KeyReused(idempotencyKey);
         }
 
-        var errors = new RequestErrors();
-        var jobs = await PlanAsync(tx, request, errors);
-        CheckDependencies(jobs, errors);
-        await SecretChecks.MissingAsync(tx, jobs.SelectMany(j => j.Spec.Secrets!).ToList(), "secrets", errors);
+        var (jobs, errors) = await CheckAsync(tx, request);
         if (errors.Any)
             return new SubmitOutcome.Rejected(errors);
 
         var run = new RunRow
         {
             Name = request.Name,
+            Schedule = schedule,
             Status = RunStatus.Pending,
             TagsJson = ApiJson.Serialize(request.Tags ?? []),
             EnvJson = ApiJson.Serialize(request.Env ?? []),
@@ -69,6 +68,19 @@ public static class RunSubmission
             await IdempotencyRepository.InsertAsync(tx, idempotencyKey, requestHash!, runId, now);
         return new SubmitOutcome.Created(runId);
     }
+
+    /// <summary>The checks against stored rows a submit makes, without writing: also used to accept a schedule's run.</summary>
+    static async Task<(List<PlannedJob> Jobs, RequestErrors Errors)> CheckAsync(IDbTransaction tx, SubmitRunRequest request)
+    {
+        var errors = new RequestErrors();
+        var jobs = await PlanAsync(tx, request, errors);
+        CheckDependencies(jobs, errors);
+        await SecretChecks.MissingAsync(tx, jobs.SelectMany(j => j.Spec.Secrets!).ToList(), "secrets", errors);
+        return (jobs, errors);
+    }
+
+    /// <summary>What a submit of <paramref name="request"/> would be refused for now (empty when it would be accepted).</summary>
+    public static async Task<RequestErrors> ValidateAsync(IDbTransaction tx, SubmitRunRequest request) => (await CheckAsync(tx, request)).Errors;
 
     /// <summary>Stored actions (looked up in this transaction) first, then inline jobs, in the order given.</summary>
     static async Task<List<PlannedJob>> PlanAsync(IDbTransaction tx, SubmitRunRequest request, RequestErrors errors)

@@ -57,4 +57,7 @@ public sealed class RequestErrors
         TypedResults.ValidationProblem(_errors.ToDictionary(p => p.Key, p => p.Value.ToArray()), title: "Invalid request");
 
     public static RequestErrors Of(string field, string message) => new RequestErrors().Add(field, message);
+
+    /// <summary>One line: "field: message; field: message".</summary>
+    public string Describe() => string.Join("; ", _errors.SelectMany(p => p.Value.Select(m => $"{p.Key}: {m}")));
 }

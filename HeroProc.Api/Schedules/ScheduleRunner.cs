@@ -1,0 +1,77 @@
+using HeroProc.Api.Supervision;
+using HeroProc.Data;
+
+namespace HeroProc.Api.Schedules;
+
+/// <summary>Wakes the schedule runner when a schedule is created, replaced or deleted.</summary>
+public sealed class ScheduleSignal
+{
+    public SchedulerSignal Inner { get; } = new();
+
+    public void Wake() => Inner.Wake();
+}
+
+/// <summary>
+/// Fires schedules: sleeps (on the injected clock) until the next due tick, or until a schedule
+/// changes, then handles every schedule that is due. Never busy-loops; a schedule whose expression
+/// never fires again is simply never due.
+/// </summary>
+public sealed class ScheduleRunner(
+    Db db, ScheduleSignal signal, SchedulerSignal scheduler, JobControl control, ChangePublisher publisher, TimeProvider clock,
+    ILogger<ScheduleRunner> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            TimeSpan? wait;
+            try
+            {
+                wait = await FireDueAsync(stopping);
+            }
+            catch (Exception e) when (!stopping.IsCancellationRequested)
+            {
+                logger.LogError(e, "Firing schedules failed; trying again in a second");
+                wait = TimeSpan.FromSeconds(1);
+            }
+            try
+            {
+                await signal.Inner.WaitAsync(wait, clock, stopping);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+    }
+
+    /// <summary>Fires what is due; returns how long until the next tick of any schedule (null: none).</summary>
+    async Task<TimeSpan?> FireDueAsync(CancellationToken ct)
+    {
+        var schedules = await db.ReadAsync(ScheduleRepository.ListEnabledAsync, ct);
+        var now = clock.GetUtcNow();
+        DateTimeOffset? next = null;
+        foreach (var row in schedules)
+        {
+            var spec = Http.ApiJson.Deserialize<ScheduleSpec>(row.SpecJson);
+            var due = spec.NextTick(row.LastTickAt ?? row.CreatedAt);
+            if (due is null)
+                continue;
+            if (due <= now)
+            {
+                var fired = await db.InTransactionAsync(tx => ScheduleTicks.FireDueAsync(tx, row.Name, now), ct);
+                if (fired?.PreviousRunToCancel is { } previous)
+                    await control.CancelRunAsync(previous, ct);
+                if (fired?.RunId is { } runId)
+                {
+                    scheduler.Wake();
+                    await publisher.PublishAsync([], [runId]);
+                }
+                due = spec.NextTick(now);
+            }
+            if (due is { } d && (next is null || d < next))
+                next = d;
+        }
+        return next is { } n ? (n - clock.GetUtcNow() is var left && left > TimeSpan.Zero ? left : TimeSpan.Zero) : null;
+    }
+}
