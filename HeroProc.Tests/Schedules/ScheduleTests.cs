@@ -148,6 +148,28 @@ public class ScheduleTests
         Assert.Empty(await RunsOfAsync(client, "never"));
     }
 
+    [Fact(Timeout = 60_000)]
+    public async Task A_tick_whose_run_no_longer_validates_is_skipped_and_recorded_as_last_error()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-28T10:00:00Z"));
+        await using var app = new HeroProcApp(clock, paused: true);
+        var client = app.Client();
+        await (await client.PutJsonAsync("/api/secrets/TOKEN", new { value = "secret-value" })).ExpectAsync(HttpStatusCode.Created);
+        await (await client.PutJsonAsync("/api/schedules/guarded", new
+        {
+            cron = "* * * * * *", run = new { jobs = new[] { new { name = "a", script = "true", secrets = new[] { "TOKEN" } } } },
+        })).ExpectAsync(HttpStatusCode.Created);
+        await (await client.DeleteAsync("/api/secrets/TOKEN")).ExpectAsync(HttpStatusCode.NoContent);
+
+        JsonElement schedule = default;
+        await AdvanceUntilAsync(clock, async () =>
+            (schedule = await (await client.GetAsync("/api/schedules/guarded")).ReadAsync<JsonElement>()).GetProperty("lastError").ValueKind == JsonValueKind.String,
+            "a tick recorded its refusal");
+
+        Assert.Contains("TOKEN", schedule.GetProperty("lastError").GetString());
+        Assert.Empty(await RunsOfAsync(client, "guarded"));
+    }
+
     /// <summary>Moves the fake clock a second at a time until the condition holds (the runner sleeps on that clock).</summary>
     static async Task AdvanceUntilAsync(FakeTimeProvider clock, Func<Task<bool>> condition, string what)
     {
