@@ -24,19 +24,19 @@ public sealed class ScheduleRunner(
     {
         while (!stopping.IsCancellationRequested)
         {
-            TimeSpan? wait;
+            DateTimeOffset? until;
             try
             {
-                wait = await FireDueAsync(stopping);
+                until = await FireDueAsync(stopping);
             }
             catch (Exception e) when (!stopping.IsCancellationRequested)
             {
                 logger.LogError(e, "Firing schedules failed; trying again in a second");
-                wait = TimeSpan.FromSeconds(1);
+                until = clock.GetUtcNow() + TimeSpan.FromSeconds(1);
             }
             try
             {
-                await signal.Inner.WaitAsync(wait, clock, stopping);
+                await signal.Inner.WaitUntilAsync(until, clock, stopping);
             }
             catch (OperationCanceledException)
             {
@@ -45,8 +45,8 @@ public sealed class ScheduleRunner(
         }
     }
 
-    /// <summary>Fires what is due; returns how long until the next tick of any schedule (null: none).</summary>
-    async Task<TimeSpan?> FireDueAsync(CancellationToken ct)
+    /// <summary>Fires what is due; returns the next tick of any schedule (null: none).</summary>
+    async Task<DateTimeOffset?> FireDueAsync(CancellationToken ct)
     {
         var schedules = await db.ReadAsync(ScheduleRepository.ListEnabledAsync, ct);
         var now = clock.GetUtcNow();
@@ -72,6 +72,6 @@ public sealed class ScheduleRunner(
             if (due is { } d && (next is null || d < next))
                 next = d;
         }
-        return next is { } n ? (n - clock.GetUtcNow() is var left && left > TimeSpan.Zero ? left : TimeSpan.Zero) : null;
+        return next;
     }
 }

@@ -24,7 +24,7 @@ public sealed class JobScheduler(
         Alive = true;
         while (!stopping.IsCancellationRequested)
         {
-            TimeSpan? wait;
+            DateTimeOffset? until;
             try
             {
                 var claimed = state.MayStartJobs ? await StartReadyJobsAsync(stopping) : 0;
@@ -32,16 +32,17 @@ public sealed class JobScheduler(
                 // at once. Otherwise sleep until woken, or until a retry falls due; a retry already due that
                 // could not start waits for a wake (a job's end, a resume), never in a busy loop.
                 var due = await db.ReadAsync(JobStateRepository.NextRetryDueAsync, stopping);
-                wait = claimed > 0 ? TimeSpan.Zero : due - clock.GetUtcNow() is { } left && left > TimeSpan.Zero ? left : null;
+                var now = clock.GetUtcNow();
+                until = claimed > 0 ? now : due > now ? due : null;
             }
             catch (Exception e) when (!stopping.IsCancellationRequested)
             {
                 logger.LogError(e, "The scheduler's pass failed; it tries again in a second");
-                wait = TimeSpan.FromSeconds(1);
+                until = clock.GetUtcNow() + TimeSpan.FromSeconds(1);
             }
             try
             {
-                await signal.WaitAsync(wait, clock, stopping);
+                await signal.WaitUntilAsync(until, clock, stopping);
             }
             catch (OperationCanceledException)
             {

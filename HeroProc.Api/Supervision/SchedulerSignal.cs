@@ -12,14 +12,25 @@ public sealed class SchedulerSignal
 
     public void Wake() => _wakes.Writer.TryWrite(true);
 
-    /// <summary>Waits for a wake, or until <paramref name="timeout"/> passes on <paramref name="clock"/>.</summary>
-    public async Task WaitAsync(TimeSpan? timeout, TimeProvider clock, CancellationToken ct)
+    /// <summary>
+    /// Waits for a wake, or until <paramref name="until"/> on <paramref name="clock"/>. The clock is read
+    /// again after the timer exists: a clock that moved past <paramref name="until"/> in between (a test's
+    /// fake clock, a suspended machine) ends the wait instead of leaving a timer set too late.
+    /// </summary>
+    public async Task WaitUntilAsync(DateTimeOffset? until, TimeProvider clock, CancellationToken ct)
     {
         if (_wakes.Reader.TryRead(out _))
             return;
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var wake = _wakes.Reader.WaitToReadAsync(linked.Token).AsTask();
-        var tasks = timeout is { } delay ? new[] { wake, Task.Delay(delay < TimeSpan.Zero ? TimeSpan.Zero : delay, clock, linked.Token) } : [wake];
+        var tasks = new List<Task> { wake };
+        if (until is { } due)
+        {
+            var left = due - clock.GetUtcNow();
+            tasks.Add(Task.Delay(left < TimeSpan.Zero ? TimeSpan.Zero : left, clock, linked.Token));
+            if (clock.GetUtcNow() >= due)
+                tasks.Add(Task.CompletedTask);
+        }
         await Task.WhenAny(tasks);
         await linked.CancelAsync();
         _wakes.Reader.TryRead(out _);
