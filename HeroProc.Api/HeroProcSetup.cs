@@ -101,7 +101,9 @@ public static class HeroProcSetup
     public static async Task UseHeroProcAsync(this WebApplication app)
     {
         var options = app.Services.GetRequiredService<IOptions<HeroProcOptions>>().Value;
-        ListenGuard.EnsureSafe((app.Configuration[WebHostDefaults.ServerUrlsKey] ?? DefaultUrl).Split(';', StringSplitOptions.RemoveEmptyEntries), options);
+        var urls = (app.Configuration[WebHostDefaults.ServerUrlsKey] ?? DefaultUrl).Split(';', StringSplitOptions.RemoveEmptyEntries)
+            .Concat(app.Configuration.GetSection("Kestrel:Endpoints").GetChildren().Select(e => e["Url"]).OfType<string>());
+        ListenGuard.EnsureSafe(urls, options);
         await app.Services.GetRequiredService<Db>().MigrateAsync();
         app.Services.GetRequiredService<ServerClock>();  // uptime counts from here, not from the first /api/system
 

@@ -9,7 +9,7 @@ namespace HeroProc.Api.Http;
 /// over the limit) into the 4xx the framework chose, storage failures into 503/500. Expected
 /// outcomes (404, 409) never get here: handlers return them.
 /// </summary>
-sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
+sealed class ProblemExceptionHandler(ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken ct)
     {
@@ -28,12 +28,8 @@ sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<Pr
             logger.LogError(exception, "Request {Method} {Path} failed", context.Request.Method, context.Request.Path);
 
         context.Response.StatusCode = status;
-        return await problems.TryWriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = context,
-            Exception = exception,
-            ProblemDetails = { Status = status, Title = title, Detail = detail },
-        });
+        await ProblemWriter.WriteAsync(context, new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = status, Title = title, Detail = detail }, exception);
+        return true;
     }
 
     /// <summary>The binder's message, plus the JSON path and reason when the body did not parse.</summary>

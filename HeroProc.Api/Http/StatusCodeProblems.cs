@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.WebUtilities;
 
 namespace HeroProc.Api.Http;
 
@@ -8,7 +9,6 @@ static class StatusCodeProblems
     public static async Task WriteAsync(StatusCodeContext context)
     {
         var http = context.HttpContext;
-        var problems = http.RequestServices.GetRequiredService<IProblemDetailsService>();
         var detail = http.Response.StatusCode switch
         {
             404 => $"Nothing is at {http.Request.Method} {http.Request.Path}: the resource does not exist or its id is malformed.",
@@ -16,10 +16,9 @@ static class StatusCodeProblems
             415 => "The request body must be JSON, sent with Content-Type: application/json.",
             _ => null,
         };
-        await problems.TryWriteAsync(new ProblemDetailsContext
+        await ProblemWriter.WriteAsync(http, new Microsoft.AspNetCore.Mvc.ProblemDetails
         {
-            HttpContext = http,
-            ProblemDetails = { Status = http.Response.StatusCode, Detail = detail },
+            Status = http.Response.StatusCode, Title = ReasonPhrases.GetReasonPhrase(http.Response.StatusCode), Detail = detail,
         });
     }
 }

@@ -86,8 +86,9 @@ sealed class ScheduleSpecValidator : AbstractValidator<ScheduleSpec>
             TimeZoneInfo.FindSystemTimeZoneById(zone!);
             return true;
         }
-        catch (Exception e) when (e is TimeZoneNotFoundException or InvalidTimeZoneException or ArgumentException)
+        catch (Exception)
         {
+            // Not found, invalid, or a path the zone database cannot read ("America/"): not a zone either way.
             return false;
         }
     }

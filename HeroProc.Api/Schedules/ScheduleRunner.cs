@@ -18,8 +18,10 @@ public sealed class ScheduleSignal
 /// </summary>
 public sealed class ScheduleRunner(
     Db db, ScheduleSignal signal, SchedulerSignal scheduler, JobControl control, ChangePublisher publisher, TimeProvider clock,
-    ILogger<ScheduleRunner> logger) : BackgroundService
+    SystemEndpoints.ServerClock server, ILogger<ScheduleRunner> logger) : BackgroundService
 {
+    readonly DateTimeOffset startedAt = server.StartedAt;
+
     protected override async Task ExecuteAsync(CancellationToken stopping)
     {
         while (!stopping.IsCancellationRequested)
@@ -42,6 +44,11 @@ public sealed class ScheduleRunner(
             {
                 break;
             }
+            catch (Exception e)
+            {
+                logger.LogError(e, "The schedule runner's wait failed");
+                await Task.Delay(TimeSpan.FromSeconds(1), stopping).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
         }
     }
 
@@ -53,13 +60,32 @@ public sealed class ScheduleRunner(
         DateTimeOffset? next = null;
         foreach (var row in schedules)
         {
+            try
+            {
+                if (await FireOneAsync(row, now, ct) is { } due && (next is null || due < next))
+                    next = due;
+            }
+            catch (Exception e) when (!ct.IsCancellationRequested)
+            {
+                // One broken schedule (say, its time zone vanished with a tzdata update) must not stop the others.
+                logger.LogError(e, "Schedule {Schedule} could not fire", row.Name);
+                await db.InTransactionAsync(tx => ScheduleRepository.RecordErrorAsync(tx, row.Name, $"could not fire: {e.Message}"), ct);
+            }
+        }
+        return next;
+    }
+
+    /// <summary>Fires one schedule if due; returns its next tick.</summary>
+    async Task<DateTimeOffset?> FireOneAsync(ScheduleRow row, DateTimeOffset now, CancellationToken ct)
+    {
+        {
             var spec = Http.ApiJson.Deserialize<ScheduleSpec>(row.SpecJson);
             var due = spec.NextTick(row.LastTickAt ?? row.CreatedAt);
             if (due is null)
-                continue;
+                return null;
             if (due <= now)
             {
-                var fired = await db.InTransactionAsync(tx => ScheduleTicks.FireDueAsync(tx, row.Name, now), ct);
+                var fired = await db.InTransactionAsync(tx => ScheduleTicks.FireDueAsync(tx, row.Name, now, startedAt), ct);
                 if (fired?.PreviousRunToCancel is { } previous)
                     await control.CancelRunAsync(previous, ct);
                 if (fired?.RunId is { } runId)
@@ -69,9 +95,7 @@ public sealed class ScheduleRunner(
                 }
                 due = spec.NextTick(now);
             }
-            if (due is { } d && (next is null || d < next))
-                next = d;
+            return due;
         }
-        return next;
     }
 }

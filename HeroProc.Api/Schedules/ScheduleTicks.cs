@@ -8,47 +8,55 @@ namespace HeroProc.Api.Schedules;
 /// <summary>
 /// Fires a schedule's due ticks. The run of a tick is created in the same transaction that moves the
 /// schedule past that tick (compare-and-set on <c>last_tick_at</c>), so a crash can neither fire a tick
-/// twice nor lose it. Ticks missed while the server was down (more than one due, or one overdue by more
-/// than <see cref="OnTime"/>) follow <c>misfire</c>: skipped, or one run for all of them.
+/// twice nor lose it. Ticks missed while the server was down follow <c>misfire</c>: skipped, or one run
+/// for all of them.
 /// </summary>
 public static class ScheduleTicks
 {
-    /// <summary>A tick this late is still fired as its own; later than that, it was missed.</summary>
-    public static readonly TimeSpan OnTime = TimeSpan.FromSeconds(5);
-
     public sealed record Fired(long? RunId, long? PreviousRunToCancel);
 
-    /// <summary>Handles what is due of one schedule now; returns the run it created, if any.</summary>
-    public static async Task<Fired?> FireDueAsync(IDbTransaction tx, string name, DateTimeOffset now)
+    /// <summary>
+    /// Handles what is due of one schedule now. Ticks due before <paramref name="serverStartedAt"/> were
+    /// missed while the server was down and follow <c>misfire</c>; later ones (late only because the
+    /// server was busy) each fire, subject to <c>overlap</c>. Returns the runs created.
+    /// </summary>
+    public static async Task<Fired?> FireDueAsync(IDbTransaction tx, string name, DateTimeOffset now, DateTimeOffset serverStartedAt)
     {
+        const int MaxTicksPerPass = 1000;
         var row = await ScheduleRepository.GetAsync(tx, name);
         if (row is null || !row.Enabled)
             return null;
         var spec = ApiJson.Deserialize<ScheduleSpec>(row.SpecJson);
-        var from = row.LastTickAt ?? row.CreatedAt;
-        var due = new List<DateTimeOffset>();
-        for (var tick = spec.NextTick(from); tick is { } t && t <= now && due.Count < 100_000; tick = spec.NextTick(t))
-            due.Add(t);
-        if (due.Count == 0)
-            return null;
-        var last = due[^1];
-        var missed = due.Count > 1 || now - last > OnTime;
-        // A backlog cut short above resumes from now rather than from its last counted tick.
-        if (!await ScheduleRepository.AdvanceTickAsync(tx, name, row.LastTickAt, due.Count >= 100_000 ? now : last))
-            return null;
-        if (missed && spec.Misfire == Misfire.Skip)
-            return new Fired(null, null);
-
-        long? previous = null;
-        if (row.LastRunId is { } lastRun && await RunRepository.GetAsync(tx, lastRun) is { } run && !run.Status.IsFinished())
+        var missed = new List<DateTimeOffset>();
+        var live = new List<DateTimeOffset>();
+        for (var tick = spec.NextTick(row.LastTickAt ?? row.CreatedAt); tick is { } t && t <= now; tick = spec.NextTick(t))
         {
-            if (spec.Overlap == Overlap.Skip)
-                return new Fired(null, null);
-            if (spec.Overlap == Overlap.CancelPrevious)
-                previous = lastRun;
+            (t < serverStartedAt ? missed : live).Add(t);
+            if (missed.Count + live.Count >= MaxTicksPerPass * 100)
+                break;
         }
-        var created = await CreateRunAsync(tx, name, spec.Run!, now);
-        return new Fired(created, previous);
+        if (missed.Count + live.Count == 0)
+            return null;
+        // A backlog cut short above resumes from now rather than from its last counted tick.
+        var last = live.Count > 0 ? live[^1] : missed[^1];
+        if (!await ScheduleRepository.AdvanceTickAsync(tx, name, row.LastTickAt, missed.Count + live.Count >= MaxTicksPerPass * 100 ? now : last))
+            return null;
+
+        var firings = (missed.Count > 0 && spec.Misfire == Misfire.RunOnce ? 1 : 0) + Math.Min(live.Count, MaxTicksPerPass);
+        long? created = null, previousToCancel = null;
+        for (var i = 0; i < firings; i++)
+        {
+            var lastRun = created ?? row.LastRunId;
+            if (lastRun is { } id && await RunRepository.GetAsync(tx, id) is { } run && !run.Status.IsFinished())
+            {
+                if (spec.Overlap == Overlap.Skip)
+                    continue;
+                if (spec.Overlap == Overlap.CancelPrevious && id == row.LastRunId)
+                    previousToCancel = id;
+            }
+            created = await CreateRunAsync(tx, name, spec.Run!, now) ?? created;
+        }
+        return new Fired(created, previousToCancel);
     }
 
     /// <summary>Submits the schedule's run; a run that no longer validates is recorded as lastError instead.</summary>

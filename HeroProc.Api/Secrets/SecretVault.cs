@@ -24,9 +24,13 @@ public sealed class SecretVault(IDataProtectionProvider provider)
         return (values, names.Where(n => !values.ContainsKey(n)).Distinct().ToList());
     }
 
-    /// <summary>What masking looks for in output: each value of 4 bytes or more, as UTF-8.</summary>
+    /// <summary>
+    /// What masking looks for in output, which is stored line by line: each value of 4 bytes or more, and
+    /// each line of 4 bytes or more of a multi-line value (a PEM key is printed as many lines), as UTF-8.
+    /// </summary>
     public static IReadOnlyList<byte[]> MaskPatterns(IEnumerable<string> values) =>
-        values.Select(Encoding.UTF8.GetBytes).Where(b => b.Length >= 4).Distinct(ByteArrayComparer.Instance)
+        values.SelectMany(v => v.Split('\n').Select(line => line.TrimEnd('\r')).Append(v))
+            .Select(Encoding.UTF8.GetBytes).Where(b => b.Length >= 4).Distinct(ByteArrayComparer.Instance)
             .OrderByDescending(b => b.Length).ToList();
 
     sealed class ByteArrayComparer : IEqualityComparer<byte[]>

@@ -29,14 +29,10 @@ public static class BearerTokens
             }
             context.Response.StatusCode = StatusCodes.Status401Unauthorized;
             context.Response.Headers.WWWAuthenticate = "Bearer";
-            await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+            await Http.ProblemWriter.WriteAsync(context, new Microsoft.AspNetCore.Mvc.ProblemDetails
             {
-                HttpContext = context,
-                ProblemDetails =
-                {
-                    Status = StatusCodes.Status401Unauthorized, Title = "Unauthorized",
-                    Detail = "This route needs 'Authorization: Bearer <token>' with a token HeroProc is configured with (HeroProc__Auth__Tokens__N).",
-                },
+                Status = StatusCodes.Status401Unauthorized, Title = "Unauthorized",
+                Detail = "This route needs 'Authorization: Bearer <token>' with a token HeroProc is configured with (HeroProc__Auth__Tokens__N).",
             });
         });
     }
@@ -49,10 +45,10 @@ public static class BearerTokens
         var header = context.Request.Headers.Authorization.ToString();
         if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
             return header["Bearer ".Length..].Trim();
-        var accept = context.Request.Headers.Accept.ToString();
-        var isEventStream = accept.Contains("text/event-stream", StringComparison.OrdinalIgnoreCase)
-                            || context.Request.Path.StartsWithSegments("/api/events")
-                            || context.Request.Path.Value?.EndsWith("/logs/stream", StringComparison.Ordinal) == true;
+        // Only the event streams, read with GET: a token in a URL ends up in logs and histories.
+        var isEventStream = HttpMethods.IsGet(context.Request.Method)
+                            && (context.Request.Path.Equals("/api/events", StringComparison.OrdinalIgnoreCase)
+                                || context.Request.Path.Value?.EndsWith("/logs/stream", StringComparison.OrdinalIgnoreCase) == true);
         return isEventStream ? context.Request.Query["access_token"].FirstOrDefault() : null;
     }
 

@@ -285,8 +285,14 @@ public sealed class LogIngestor(JobPaths paths, long jobId, int attempt, Ingesti
                 CloseChunk();
             if (_file is not null)
             {
-                _file.Flush(flushToDisk: true);
-                _file.Dispose();
+                try
+                {
+                    _file.Flush(flushToDisk: true);
+                }
+                finally
+                {
+                    _file.Dispose();
+                }
             }
             return _chunks;
         }

@@ -12,6 +12,8 @@ public sealed class SchedulerSignal
 
     public void Wake() => _wakes.Writer.TryWrite(true);
 
+    static readonly TimeSpan MaxWait = TimeSpan.FromDays(1);
+
     /// <summary>
     /// Waits for a wake, or until <paramref name="until"/> on <paramref name="clock"/>. The clock is read
     /// again after the timer exists: a clock that moved past <paramref name="until"/> in between (a test's
@@ -26,8 +28,10 @@ public sealed class SchedulerSignal
         var tasks = new List<Task> { wake };
         if (until is { } due)
         {
+            // Task.Delay refuses waits over ~49 days: wait at most a day, and the caller's loop comes round again.
             var left = due - clock.GetUtcNow();
-            tasks.Add(Task.Delay(left < TimeSpan.Zero ? TimeSpan.Zero : left, clock, linked.Token));
+            left = left < TimeSpan.Zero ? TimeSpan.Zero : left > MaxWait ? MaxWait : left;
+            tasks.Add(Task.Delay(left, clock, linked.Token));
             if (clock.GetUtcNow() >= due)
                 tasks.Add(Task.CompletedTask);
         }

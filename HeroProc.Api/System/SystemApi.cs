@@ -35,7 +35,7 @@ public static class SystemApi
         {
             await db.ReadAsync(SystemRepository.PingAsync, ct);
         }
-        catch (Microsoft.Data.Sqlite.SqliteException e)
+        catch (Exception e) when (!ct.IsCancellationRequested)
         {
             return TypedResults.Problem($"The database does not answer: {e.Message}", statusCode: 503, title: "Not ready");
         }
@@ -58,7 +58,7 @@ public static class SystemApi
     {
         var dir = Path.Combine(Path.GetDirectoryName(db.DatabasePath)!, "backups");
         Directory.CreateDirectory(dir);
-        var file = Path.Combine(dir, $"heroproc-{clock.GetUtcNow():yyyyMMdd'T'HHmmss'.'fff'Z'}.db");
+        var file = Path.Combine(dir, $"heroproc-{clock.GetUtcNow():yyyyMMdd'T'HHmmss'.'fff'Z'}-{Guid.NewGuid().ToString("N")[..6]}.db");
         var bytes = await db.BackupAsync(file, ct);
         return TypedResults.Created($"/api/system/backup", new BackupResponse(file, bytes));
     }

@@ -51,6 +51,8 @@ public class AuthTests
         var right = await StatusAsync(client, "GET", $"/api/events?access_token={Token}", null);
         var wrong = await StatusAsync(client, "GET", "/api/events?access_token=nope", null);
         var notAStream = await StatusAsync(client, "GET", $"/api/runs?access_token={Token}", null);
+        var pretending = new HttpRequestMessage(HttpMethod.Get, $"/api/secrets?access_token={Token}") { Headers = { { "Accept", "text/event-stream" } } };
+        Assert.Equal(HttpStatusCode.Unauthorized, (await client.SendAsync(pretending)).StatusCode);
 
         Assert.Equal((HttpStatusCode.OK, HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized), (right, wrong, notAStream));
         var problem = await ProblemAssert.IsProblemAsync(await client.GetAsync("/api/runs"), HttpStatusCode.Unauthorized);

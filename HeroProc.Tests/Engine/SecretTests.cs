@@ -75,5 +75,17 @@ public class SecretTests
         Assert.Contains("secret 'API_TOKEN' no longer exists", ended.Jobs[0].Error);
     }
 
+    [Fact(Timeout = 60_000)]
+    public async Task Each_line_of_a_multi_line_secret_is_masked()
+    {
+        await using var app = new HeroProcApp();
+        var client = app.Client();
+        await (await client.PutJsonAsync("/api/secrets/PEM", new { value = "-----BEGIN KEY-----\nc2VjcmV0LWtleS1ib2R5\n-----END KEY-----" })).ExpectAsync(HttpStatusCode.Created);
+
+        var run = await client.RunToEndAsync(new { jobs = new[] { new { name = "pem", script = "echo \"$PEM\"", secrets = new[] { "PEM" } } } });
+
+        Assert.Equal(["***", "***", "***"], (await client.AllLogsAsync(run.Jobs[0].Id)).Select(l => l.Text));
+    }
+
     static bool Contains(byte[] haystack, byte[] needle) => haystack.AsSpan().IndexOf(needle) >= 0;
 }

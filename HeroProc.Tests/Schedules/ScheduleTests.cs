@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using HeroProc.Api.Http;
 using HeroProc.Api.Runs;
+using HeroProc.Tests.Api;
 using HeroProc.Tests.Engine;
 using HeroProc.Tests.Infrastructure;
 using Microsoft.Extensions.Time.Testing;
@@ -30,6 +31,7 @@ public class ScheduleTests
             (Schedule("* * * * * * *"), "cron"),
             (Schedule("0 0 30 2 *"), "never fires"),
             (Schedule("*/5 * * * *", timeZone: "Mars/Olympus"), "timeZone"),
+            (Schedule("*/5 * * * *", timeZone: "America/"), "timeZone"),
             (new { cron = "*/5 * * * *", run = new { actions = new[] { "nope" } } }, "nope"),
             (new { cron = "*/5 * * * *" }, "run"),
             (new { cron = "*/5 * * * *", overlap = "sometimes", run = new { jobs = new[] { new { name = "a", script = "true" } } } }, "overlap"),
@@ -132,16 +134,17 @@ public class ScheduleTests
     [Fact(Timeout = 60_000)]
     public async Task Misfire_run_once_after_a_five_minute_downtime_creates_exactly_one_run_and_skip_creates_none()
     {
-        var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-28T10:00:00Z"));
+        var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-28T10:00:30Z"));
         await using var app = new HeroProcApp(clock, paused: true);
         var client = app.Client();
         await (await client.PutJsonAsync("/api/schedules/once", Schedule("* * * * *", misfire: "run-once"))).ExpectAsync(HttpStatusCode.Created);
         await (await client.PutJsonAsync("/api/schedules/never", Schedule("* * * * *", misfire: "skip"))).ExpectAsync(HttpStatusCode.Created);
 
-        // Five minutes pass at once, as when the server was down: five ticks are due together.
-        clock.Advance(TimeSpan.FromMinutes(5));
+        // As if the server had been down since 09:54: the ticks of 09:55 to 10:00 all came before this server started.
+        await app.ExecuteAsync("UPDATE schedules SET last_tick_at = '2026-11-28T09:54:00.000Z'");
+        await (await client.PutJsonAsync("/api/schedules/wake", Schedule("0 0 1 1 *"))).ExpectAsync(HttpStatusCode.Created);
         await EngineArrange.UntilAsync(async () => (await (await client.GetAsync("/api/schedules/never")).ReadAsync<JsonElement>())
-            .GetProperty("nextRunAt").GetString() == "2026-11-28T10:06:00.000Z", "the missed ticks were handled");
+            .GetProperty("nextRunAt").GetString() == "2026-11-28T10:01:00.000Z", "the missed ticks were handled");
         await EngineArrange.UntilAsync(async () => (await RunsOfAsync(client, "once")).Count >= 1, "run-once fired");
 
         Assert.Single(await RunsOfAsync(client, "once"));
