@@ -15,6 +15,9 @@ public sealed class SecretVault(IDataProtectionProvider provider)
 
     public string Protect(string value) => _protector.Protect(value);
 
+    /// <summary>Encrypts the unfinished output lines kept between ingestion passes (they may hold part of a secret).</summary>
+    public IDataProtector CarryProtector { get; } = provider.CreateProtector("HeroProc.LogCarry.v1");
+
     /// <summary>The plain values of <paramref name="names"/>, and the names that no longer exist.</summary>
     public async Task<(IReadOnlyDictionary<string, string> Values, IReadOnlyList<string> Missing)> RevealAsync(
         IDbTransaction tx, IReadOnlyCollection<string> names)

@@ -139,7 +139,7 @@ public sealed class AttemptRunner(
             using var timeout = StartTimeout(spec, handle, attemptStartedAt, exited);
             try
             {
-                var ingestor = await LogIngestor.OpenAsync(db, paths, job.Id, job.Attempt, masks, CancellationToken.None);
+                var ingestor = await LogIngestor.OpenAsync(db, paths, job.Id, job.Attempt, masks, vault.CarryProtector, CancellationToken.None);
                 await FollowOutputAsync(ingestor, exited);
                 var status = ShimStatus.Read(paths.AttemptDir(job.Id, job.Attempt));
                 if (status is null)
@@ -220,7 +220,7 @@ public sealed class AttemptRunner(
         {
             var dropped = await db.InTransactionAsync(async tx =>
             {
-                await LogRepository.CommitAsync(tx, ingestor.JobId, pass.Chunks, pass.State);
+                await LogRepository.CommitAsync(tx, ingestor.JobId, pass.Chunks, ingestor.ForStorage(pass.State));
                 return await retention.TrimJobAsync(tx, ingestor.JobId);
             });
             ingestor.Complete(pass);
@@ -257,7 +257,7 @@ public sealed class AttemptRunner(
             var trimmed = new List<LogChunkRow>();
             if (pass is not null)
             {
-                await LogRepository.CommitAsync(tx, job.Id, pass.Chunks, pass.State);
+                await LogRepository.CommitAsync(tx, job.Id, pass.Chunks, ingestor!.ForStorage(pass.State));
                 trimmed.AddRange(await retention.TrimJobAsync(tx, job.Id));
             }
             var row = await JobRepository.GetAsync(tx, job.Id);

@@ -21,7 +21,8 @@ public sealed record IngestPass(
 /// <see cref="Complete"/> delete the segments read. A crash in between re-reads the same records and
 /// overwrites the same file range, so nothing is lost or stored twice.
 /// </summary>
-public sealed class LogIngestor(JobPaths paths, long jobId, int attempt, IngestionState state, long fileEnd, IReadOnlyList<byte[]> masks)
+public sealed class LogIngestor(JobPaths paths, long jobId, int attempt, IngestionState state, long fileEnd, IReadOnlyList<byte[]> masks,
+    Microsoft.AspNetCore.DataProtection.IDataProtector carryProtector)
 {
     public const int MaxLineBytes = 64 * 1024;
     const int ShimHeaderBytes = 16;
@@ -39,12 +40,14 @@ public sealed class LogIngestor(JobPaths paths, long jobId, int attempt, Ingesti
     public long JobId => jobId;
 
     /// <summary>Resumes from the job's stored position; secret values in <paramref name="masks"/> become *** in every stored line.</summary>
-    public static async Task<LogIngestor> OpenAsync(Db db, JobPaths paths, long jobId, int attempt, IReadOnlyList<byte[]> masks, CancellationToken ct)
+    public static async Task<LogIngestor> OpenAsync(Db db, JobPaths paths, long jobId, int attempt, IReadOnlyList<byte[]> masks,
+        Microsoft.AspNetCore.DataProtection.IDataProtector carryProtector, CancellationToken ct)
     {
         var (job, end) = await db.ReadAsync(async tx =>
             ((await JobRepository.GetAsync(tx, jobId))!, await LogRepository.EndOffsetAsync(tx, jobId)), ct);
         return new LogIngestor(paths, jobId, attempt,
-            new IngestionState(job.SpoolSegment, job.SpoolOffset, job.CarryStdout, job.CarryStderr, job.LogSeq), end, masks);
+            new IngestionState(job.SpoolSegment, job.SpoolOffset, Unprotect(carryProtector, job.CarryStdout), Unprotect(carryProtector, job.CarryStderr),
+                job.LogSeq), end, masks, carryProtector);
     }
 
     /// <summary>Reads what was spooled since the last committed pass; <paramref name="final"/> also flushes unterminated lines.</summary>
@@ -118,6 +121,19 @@ public sealed class LogIngestor(JobPaths paths, long jobId, int attempt, Ingesti
         var state = new IngestionState(segment, offset, Carry(carries[0]), Carry(carries[1]), builder.Seq);
         return new IngestPass(chunks, state, builder.FileEnd, consumed, MoreWaiting: budget <= 0);
     }
+
+    /// <summary>
+    /// The state as the database keeps it: an unfinished line may be half a secret, not yet maskable, so
+    /// it is stored encrypted like the secrets themselves.
+    /// </summary>
+    public IngestionState ForStorage(IngestionState state) => state with
+    {
+        CarryStdout = state.CarryStdout is null ? null : carryProtector.Protect(state.CarryStdout),
+        CarryStderr = state.CarryStderr is null ? null : carryProtector.Protect(state.CarryStderr),
+    };
+
+    static byte[]? Unprotect(Microsoft.AspNetCore.DataProtection.IDataProtector protector, byte[]? stored) =>
+        stored is null ? null : protector.Unprotect(stored);
 
     /// <summary>After the pass was committed: frees the spool segments it consumed.</summary>
     public void Complete(IngestPass pass)

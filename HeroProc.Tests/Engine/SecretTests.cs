@@ -87,5 +87,28 @@ public class SecretTests
         Assert.Equal(["***", "***", "***"], (await client.AllLogsAsync(run.Jobs[0].Id)).Select(l => l.Text));
     }
 
+    [Fact(Timeout = 60_000)]
+    public async Task An_unfinished_line_holding_a_secret_is_kept_encrypted_between_ingestion_passes()
+    {
+        await using var app = new HeroProcApp();
+        var client = app.Client();
+        var gate = Path.Combine(app.DataDir, "gate");
+        await (await client.PutJsonAsync("/api/secrets/API_TOKEN", new { value = Value })).ExpectAsync(HttpStatusCode.Created);
+        var run = await client.SubmitAsync(new
+        {
+            jobs = new[] { new { name = "partial", script = $"printf %s \"$API_TOKEN\"; sleep 0.3; echo tick >&2; while [ ! -e {gate} ]; do sleep 0.05; done; echo", secrets = new[] { "API_TOKEN" } } },
+        });
+        var probe = new DatabaseProbe(app.DatabasePath);
+
+        await Eventually.TrueAsync(() => probe.Scalar<byte[]?>("SELECT carry_stdout FROM jobs WHERE id = @Id", run.Jobs[0]) is not null,
+            "a pass stored the unfinished line");
+        var carry = probe.Scalar<byte[]>("SELECT carry_stdout FROM jobs WHERE id = @Id", run.Jobs[0]);
+        await File.WriteAllTextAsync(gate, "");
+        var ended = await client.WaitForRunEndAsync(run.Id);
+
+        Assert.False(Contains(carry, Encoding.UTF8.GetBytes(Value)), "the stored carry is encrypted");
+        Assert.Equal(["tick", "***"], (await client.AllLogsAsync(ended.Jobs[0].Id)).Select(l => l.Text));
+    }
+
     static bool Contains(byte[] haystack, byte[] needle) => haystack.AsSpan().IndexOf(needle) >= 0;
 }
