@@ -78,24 +78,18 @@ public sealed class ScheduleRunner(
     /// <summary>Fires one schedule if due; returns its next tick.</summary>
     async Task<DateTimeOffset?> FireOneAsync(ScheduleRow row, DateTimeOffset now, CancellationToken ct)
     {
-        {
-            var spec = Http.ApiJson.Deserialize<ScheduleSpec>(row.SpecJson);
-            var due = spec.NextTick(row.LastTickAt ?? row.CreatedAt);
-            if (due is null)
-                return null;
-            if (due <= now)
-            {
-                var fired = await db.InTransactionAsync(tx => ScheduleTicks.FireDueAsync(tx, row.Name, now, startedAt), ct);
-                if (fired?.PreviousRunToCancel is { } previous)
-                    await control.CancelRunAsync(previous, ct);
-                if (fired?.RunId is { } runId)
-                {
-                    scheduler.Wake();
-                    await publisher.PublishAsync([], [runId]);
-                }
-                due = spec.NextTick(now);
-            }
+        var spec = Http.ApiJson.Deserialize<ScheduleSpec>(row.SpecJson);
+        var due = spec.NextTick(row.LastTickAt ?? row.CreatedAt);
+        if (due is null || due > now)
             return due;
+        var fired = await db.InTransactionAsync(tx => ScheduleTicks.FireDueAsync(tx, row.Name, now, startedAt), ct);
+        if (fired?.PreviousRunToCancel is { } previous)
+            await control.CancelRunAsync(previous, ct);
+        if (fired?.RunId is { } runId)
+        {
+            scheduler.Wake();
+            await publisher.PublishAsync([], [runId]);
         }
+        return spec.NextTick(now);
     }
 }

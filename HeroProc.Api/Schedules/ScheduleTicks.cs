@@ -18,7 +18,7 @@ public static class ScheduleTicks
     /// <summary>
     /// Handles what is due of one schedule now. Ticks due before <paramref name="serverStartedAt"/> were
     /// missed while the server was down and follow <c>misfire</c>; later ones (late only because the
-    /// server was busy) each fire, subject to <c>overlap</c>. Returns the runs created.
+    /// server was busy) each fire, subject to <c>overlap</c>. Returns the last run created.
     /// </summary>
     public static async Task<Fired?> FireDueAsync(IDbTransaction tx, string name, DateTimeOffset now, DateTimeOffset serverStartedAt)
     {
