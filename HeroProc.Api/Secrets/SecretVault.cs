@@ -27,6 +27,32 @@ public sealed class SecretVault(IDataProtectionProvider provider)
         return (values, names.Where(n => !values.ContainsKey(n)).Distinct().ToList());
     }
 
+    const string AttemptSecretsFile = "secrets.enc";
+
+    /// <summary>Keeps, encrypted in the attempt's (0700) directory, the secret values the attempt was given.</summary>
+    public void KeepAttemptSecrets(string attemptDir, IEnumerable<string> values)
+    {
+        var list = values.ToList();
+        if (list.Count > 0)
+            File.WriteAllText(Path.Combine(attemptDir, AttemptSecretsFile), CarryProtector.Protect(System.Text.Json.JsonSerializer.Serialize(list)));
+    }
+
+    /// <summary>The values kept for an attempt, or none.</summary>
+    public IReadOnlyList<string> AttemptSecrets(string attemptDir)
+    {
+        var path = Path.Combine(attemptDir, AttemptSecretsFile);
+        try
+        {
+            return File.Exists(path)
+                ? System.Text.Json.JsonSerializer.Deserialize<List<string>>(CarryProtector.Unprotect(File.ReadAllText(path))) ?? []
+                : [];
+        }
+        catch (Exception e) when (e is IOException or System.Security.Cryptography.CryptographicException or System.Text.Json.JsonException)
+        {
+            return [];
+        }
+    }
+
     /// <summary>
     /// What masking looks for in output, which is stored line by line: each value of 4 bytes or more, and
     /// each line of 4 bytes or more of a multi-line value (a PEM key is printed as many lines), as UTF-8.

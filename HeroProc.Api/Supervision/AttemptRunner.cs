@@ -82,6 +82,9 @@ public sealed class AttemptRunner(
             throw;
         }
         await publisher.PublishAsync([job.Id], [job.RunId]);
+        // The values this attempt got, kept (encrypted) with it: a server that adopts it after a restart
+        // masks them even if the secrets changed meanwhile.
+        vault.KeepAttemptSecrets(attemptDir, secrets.Values);
         await WatchAsync(job, spec, handle, shim.WaitForExitAsync(), clock.GetUtcNow(), stopRequested is not null,
             Secrets.SecretVault.MaskPatterns(secrets.Values));
     }
@@ -105,9 +108,10 @@ public sealed class AttemptRunner(
                 await db.InTransactionAsync(tx => JobStateRepository.MarkRunningAsync(tx, job.Id, job.Attempt, shim, process, Native.BootId, clock.GetUtcNow()));
                 await publisher.PublishAsync([job.Id], [job.RunId]);
             }
-            var (secrets, _) = await db.ReadAsync(tx => vault.RevealAsync(tx, spec.Secrets ?? []));
+            var kept = vault.AttemptSecrets(paths.AttemptDir(job.Id, job.Attempt));
+            var (current, _) = await db.ReadAsync(tx => vault.RevealAsync(tx, spec.Secrets ?? []));
             await WatchAsync(job, spec, handle, exited, row.AttemptStartedAt ?? clock.GetUtcNow(), row.StopRequested is not null,
-                Secrets.SecretVault.MaskPatterns(secrets.Values));
+                Secrets.SecretVault.MaskPatterns([.. kept, .. current.Values]));
         }
         catch (Exception e)
         {
