@@ -52,6 +52,11 @@ public static class RunRepository
             sql, new { beforeId, Status = filter.Status?.ToText(), filter.Service, filter.Schedule, filter.Since, filter.Tag, limit }, tx)).AsList();
     }
 
+    /// <summary>Ids of the runs not finished yet (pending or running), through the status index.</summary>
+    public static async Task<IReadOnlyList<long>> UnfinishedIdsAsync(IDbTransaction tx) =>
+        (await tx.Connection!.QueryAsync<long>(
+            "SELECT id FROM runs WHERE status IN ('pending', 'running') ORDER BY id", transaction: tx)).AsList();
+
     public static async Task<IReadOnlyList<JobCountRow>> JobCountsAsync(IDbTransaction tx, IReadOnlyCollection<long> runIds) =>
         runIds.Count == 0
             ? []

@@ -143,7 +143,8 @@ public static class RunsApi
             ? TypedResults.Ok(page)
             : Problems.NotFound($"run {id}");
 
-    static async Task<RunResponse?> LoadAsync(System.Data.IDbTransaction tx, long id) =>
+    /// <summary>A run with its jobs, as every route answers it.</summary>
+    internal static async Task<RunResponse?> LoadAsync(System.Data.IDbTransaction tx, long id) =>
         await RunRepository.GetAsync(tx, id) is { } run ? RunResponse.From(run, await JobRepository.ListByRunAsync(tx, id)) : null;
 }
 

@@ -59,13 +59,21 @@ public static class ScheduleTicks
         return new Fired(created, previousToCancel);
     }
 
-    /// <summary>Submits the schedule's run; a run that no longer validates is recorded as lastError instead.</summary>
-    public static async Task<long?> CreateRunAsync(IDbTransaction tx, string name, SubmitRunRequest run, DateTimeOffset now)
+    /// <summary>Submits the schedule's run and records it as the schedule's last run when it was created.</summary>
+    public static async Task<SubmitOutcome> SubmitAsync(IDbTransaction tx, string name, SubmitRunRequest run, DateTimeOffset now)
     {
-        switch (await RunSubmission.SubmitAsync(tx, run, null, now, name))
+        var outcome = await RunSubmission.SubmitAsync(tx, run, null, now, name);
+        if (outcome is SubmitOutcome.Created created)
+            await ScheduleRepository.RecordRunAsync(tx, name, created.RunId, now);
+        return outcome;
+    }
+
+    /// <summary>A tick's run; one that no longer validates is recorded as lastError instead.</summary>
+    static async Task<long?> CreateRunAsync(IDbTransaction tx, string name, SubmitRunRequest run, DateTimeOffset now)
+    {
+        switch (await SubmitAsync(tx, name, run, now))
         {
             case SubmitOutcome.Created created:
-                await ScheduleRepository.RecordRunAsync(tx, name, created.RunId, now);
                 return created.RunId;
             case SubmitOutcome.Rejected rejected:
                 await ScheduleRepository.RecordErrorAsync(tx, name, "the run was refused: " + rejected.Errors.Describe());

@@ -73,18 +73,12 @@ public static class SchedulesApi
             if (await ScheduleRepository.GetAsync(tx, name) is not { } row)
                 return Problems.NotFound($"schedule '{name}'");
             var spec = ApiJson.Deserialize<ScheduleSpec>(row.SpecJson);
-            var now = clock.GetUtcNow();
-            switch (await RunSubmission.SubmitAsync(tx, spec.Run!, null, now, name))
+            return await ScheduleTicks.SubmitAsync(tx, name, spec.Run!, clock.GetUtcNow()) switch
             {
-                case SubmitOutcome.Created created:
-                    await ScheduleRepository.RecordRunAsync(tx, name, created.RunId, now);
-                    var run = await RunRepository.GetAsync(tx, created.RunId);
-                    return TypedResults.Created($"/api/runs/{created.RunId}", RunResponse.From(run!, await JobRepository.ListByRunAsync(tx, created.RunId)));
-                case SubmitOutcome.Rejected rejected:
-                    return RequestErrors.Of("run", rejected.Errors.Describe()).ToProblem();
-                default:
-                    return Problems.Conflict("The schedule's run could not be submitted.");
-            }
+                SubmitOutcome.Created created => TypedResults.Created($"/api/runs/{created.RunId}", (await RunsApi.LoadAsync(tx, created.RunId))!),
+                SubmitOutcome.Rejected rejected => RequestErrors.Of("run", rejected.Errors.Describe()).ToProblem(),
+                _ => Problems.Conflict("The schedule's run could not be submitted."),
+            };
         }, ct);
         if (result.Result is Created<RunResponse> { Value: { } submitted })
         {

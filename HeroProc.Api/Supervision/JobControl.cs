@@ -71,8 +71,7 @@ public sealed class JobControl(Db db, ActiveAttempts active, SchedulerSignal sch
     /// </summary>
     public async Task<bool> StopAllAsync(TimeSpan maxStopTimeout, CancellationToken ct)
     {
-        var runs = await db.ReadAsync(async tx => (await RunRepository.ListAsync(tx,
-            new RunFilter(null, null, null, null, null), null, int.MaxValue)).Where(r => !r.Status.IsFinished()).Select(r => r.Id).ToList(), ct);
+        var runs = await db.ReadAsync(RunRepository.UnfinishedIdsAsync, ct);
         foreach (var runId in runs)
             await CancelRunAsync(runId, ct);
         var handles = active.All;

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
-using Dapper;
 using HeroProc.Data;
 using HeroProc.Tests.Engine;
 using HeroProc.Tests.Infrastructure;
@@ -85,8 +84,7 @@ public class CrashRecoveryTests
         ProcessTableCleanup.KillProcessesUnder(server.DataDir);
         using var unrelated = Process.Start("sleep", ["1000"]);
         // As if the kernel had handed the job's and the shim's pids to another process.
-        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={server.DatabasePath}"))
-            await connection.ExecuteAsync("UPDATE jobs SET pid = @pid, shim_pid = @pid WHERE id = @jobId", new { pid = unrelated.Id, jobId });
+        await server.ExecuteSqlAsync("UPDATE jobs SET pid = @pid, shim_pid = @pid WHERE id = @jobId", new { pid = unrelated.Id, jobId });
 
         await server.StartAsync();
         var ended = await client.WaitForRunEndAsync(run.Id);
@@ -109,12 +107,8 @@ public class CrashRecoveryTests
         var doomedPid = await client.WaitForPidAsync(cancelled.Jobs[0].Id);
         await server.KillAsync();
         // A cancel committed just before the crash, before its signal went out.
-        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={server.DatabasePath}"))
-        {
-            await connection.ExecuteAsync("UPDATE jobs SET stop_requested = 'cancel' WHERE id = @Id", cancelled.Jobs[0]);
-            await connection.ExecuteAsync("UPDATE runs SET cancel_requested = 1 WHERE id = @Id", cancelled);
-        }
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        await server.ExecuteSqlAsync("UPDATE jobs SET stop_requested = 'cancel' WHERE id = @Id", cancelled.Jobs[0]);
+        await server.ExecuteSqlAsync("UPDATE runs SET cancel_requested = 1 WHERE id = @Id", cancelled);
         await EngineArrange.UntilAsync(async () => (await Task.Delay(50).ContinueWith(_ => true)) && DateTime.UtcNow > timed.CreatedAt.UtcDateTime.AddSeconds(1.5),
             "the timeout passed while the server was down");
 

@@ -65,28 +65,6 @@ public class KillStormTests
             (await server.Client.GetStringAsync("/api/runs?status=pending")).Contains("\"items\":[]") &&
             (await server.Client.GetStringAsync("/api/runs?status=running")).Contains("\"items\":[]"), "every run has finished", TimeSpan.FromSeconds(120));
         Assert.Equal(0, probe.Scalar<long>("SELECT COUNT(*) FROM jobs WHERE status IN ('starting', 'running')"));
-        Assert.Empty(ShimSessions(server.DataDir));
-    }
-
-    /// <summary>Live processes (zombies aside) of this server's jobs: shims (their argv names the data directory) and jobs (their cwd is in it).</summary>
-    static List<int> ShimSessions(string dataDir)
-    {
-        var live = new List<int>();
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(dir), out var pid))
-                continue;
-            try
-            {
-                var cmdline = File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' ');
-                var cwd = new DirectoryInfo(Path.Combine(dir, "cwd")).LinkTarget ?? "";
-                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
-                if ((cmdline.Contains(dataDir) || cwd.StartsWith(dataDir, StringComparison.Ordinal)) && stat[(stat.LastIndexOf(')') + 2)] != 'Z')
-                    live.Add(pid);
-            }
-            catch (IOException) { }
-            catch (UnauthorizedAccessException) { }
-        }
-        return live;
+        Assert.Empty(ProcessTableCleanup.LiveUnder(server.DataDir));
     }
 }

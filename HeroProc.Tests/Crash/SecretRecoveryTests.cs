@@ -1,5 +1,4 @@
 using System.Net;
-using Dapper;
 using HeroProc.Tests.Engine;
 using HeroProc.Tests.Infrastructure;
 
@@ -23,9 +22,7 @@ public class SecretRecoveryTests
         await client.WaitForPidAsync(run.Jobs[0].Id);
 
         await server.KillAsync();
-        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={server.DatabasePath}"))
-            await connection.ExecuteAsync("DELETE FROM secrets");
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        await server.ExecuteSqlAsync("DELETE FROM secrets");
         await server.StartAsync();
         await File.WriteAllTextAsync(gate, "");
         var ended = await client.WaitForRunEndAsync(run.Id);

@@ -1,4 +1,3 @@
-using Dapper;
 using HeroProc.Data;
 using HeroProc.Tests.Engine;
 using HeroProc.Tests.Infrastructure;
@@ -8,13 +7,6 @@ namespace HeroProc.Tests.Crash;
 /// <summary>A job left <c>starting</c> by a crash is resolved from its shim's files, and never runs twice.</summary>
 public class StartingRecoveryTests
 {
-    static async Task SqlAsync(ServerProcess server, string sql, object? param = null)
-    {
-        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={server.DatabasePath}"))
-            await connection.ExecuteAsync(sql, param);
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-    }
-
     [Fact(Timeout = 120_000)]
     public async Task A_job_claimed_but_never_spawned_runs_once_after_the_restart()
     {
@@ -25,8 +17,8 @@ public class StartingRecoveryTests
         var run = await server.Client.SubmitAsync(new { jobs = new[] { new { name = "once", script = $"echo ran >> {file}" } } });
         await server.KillAsync();
         // The crash came between the 'starting' commit and the spawn.
-        await SqlAsync(server, "UPDATE jobs SET status = 'starting' WHERE id = @Id", run.Jobs[0]);
-        await SqlAsync(server, "UPDATE settings SET value = 'false' WHERE key = 'paused'");
+        await server.ExecuteSqlAsync("UPDATE jobs SET status = 'starting' WHERE id = @Id", run.Jobs[0]);
+        await server.ExecuteSqlAsync("UPDATE settings SET value = 'false' WHERE key = 'paused'");
 
         await server.StartAsync();
         var ended = await server.Client.WaitForRunEndAsync(run.Id);
@@ -46,7 +38,7 @@ public class StartingRecoveryTests
         await server.Client.WaitForPidAsync(run.Jobs[0].Id);
         await server.KillAsync();
         // The crash came after the spawn, before 'running' was committed: only the shim's files know the processes.
-        await SqlAsync(server, "UPDATE jobs SET status = 'starting', pid = NULL, pid_start_time = NULL, shim_pid = NULL, shim_start_time = NULL WHERE id = @Id", run.Jobs[0]);
+        await server.ExecuteSqlAsync("UPDATE jobs SET status = 'starting', pid = NULL, pid_start_time = NULL, shim_pid = NULL, shim_start_time = NULL WHERE id = @Id", run.Jobs[0]);
 
         await server.StartAsync();
         var ended = await server.Client.WaitForRunEndAsync(run.Id);

@@ -87,6 +87,14 @@ public sealed class ServerProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Changes the database while the server is down, as a crash might have left it.</summary>
+    public async Task ExecuteSqlAsync(string sql, object? param = null)
+    {
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={DatabasePath}"))
+            await Dapper.SqlMapper.ExecuteAsync(connection, sql, param);
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+    }
+
     /// <summary>SIGKILL: no shutdown code runs, as in a crash.</summary>
     public async Task KillAsync()
     {
@@ -128,19 +136,35 @@ static class ProcessTableCleanup
     /// <summary>Kills every shim started for <paramref name="dataDir"/> and every process of its session (its jobs).</summary>
     public static void KillProcessesUnder(string dataDir)
     {
+        foreach (var pid in LiveUnder(dataDir))
+            Process.Start("kill", ["-KILL", pid.ToString()])?.WaitForExit();
+    }
+
+    /// <summary>Live processes (zombies aside) of <paramref name="dataDir"/>'s jobs: its shims, their sessions, and anything whose cwd is in it.</summary>
+    public static List<int> LiveUnder(string dataDir)
+    {
         var processes = Directory.EnumerateDirectories("/proc")
             .Select(dir => int.TryParse(Path.GetFileName(dir), out var pid) ? pid : 0)
             .Where(pid => pid > 0)
             .Select(pid => (Pid: pid, Cmdline: Read($"/proc/{pid}/cmdline").Replace('\0', ' '), Stat: Read($"/proc/{pid}/stat")))
             .ToList();
         var shims = processes.Where(p => p.Cmdline.Contains("heroproc-shim") && p.Cmdline.Contains(dataDir)).Select(p => p.Pid).ToHashSet();
+        var live = new List<int>();
         foreach (var process in processes)
         {
             var fields = process.Stat.Length > 0 ? process.Stat[(process.Stat.LastIndexOf(')') + 2)..].Split(' ') : [];
+            if (fields.Length < 4 || fields[0] == "Z")
+                continue;
             // Field 6 of stat is the session: the shim is a session leader, so its jobs share its session id.
-            if (shims.Contains(process.Pid) || (fields.Length > 3 && int.TryParse(fields[3], out var session) && shims.Contains(session)))
-                Process.Start("kill", ["-KILL", process.Pid.ToString()])?.WaitForExit();
+            var inSession = int.TryParse(fields[3], out var session) && shims.Contains(session);
+            var cwd = "";
+            try { cwd = new DirectoryInfo($"/proc/{process.Pid}/cwd").LinkTarget ?? ""; }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+            if (shims.Contains(process.Pid) || inSession || cwd.StartsWith(dataDir, StringComparison.Ordinal))
+                live.Add(process.Pid);
         }
+        return live;
     }
 
     static string Read(string path)
