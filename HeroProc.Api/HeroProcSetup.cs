@@ -66,6 +66,14 @@ public static class HeroProcSetup
         services.AddSingleton<RunLogs>();
         services.AddSingleton<JobScheduler>();
         services.AddHostedService(provider => provider.GetRequiredService<JobScheduler>());
+        services.AddSingleton<ServiceSignal>();
+        services.AddSingleton<ServiceControl>();
+        services.AddSingleton<ServiceStatusReader>();
+        services.AddSingleton<ProbeRunner>();
+        services.AddSingleton<ProcessSampler>();
+        services.AddHostedService(provider => provider.GetRequiredService<ProcessSampler>());
+        services.AddSingleton<ServiceSupervisor>();
+        services.AddHostedService(provider => provider.GetRequiredService<ServiceSupervisor>());
         services.AddSingleton<FinishedRunDeletion>();
         services.AddSingleton<ScheduleSignal>();
         services.AddHostedService<ScheduleRunner>();

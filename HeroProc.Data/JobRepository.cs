@@ -10,7 +10,8 @@ public static class JobRepository
         """
         id, run_id, name, action, status AS status_text, attempt, pid, exit_code, signal, error, depends_on_json, spec_json,
         created_at, started_at, finished_at, stop_requested, next_attempt_at, attempt_started_at, pid_start_time, shim_pid,
-        shim_start_time, boot_id, spool_segment, spool_offset, carry_stdout, carry_stderr, log_seq, log_bytes, log_dropped_lines
+        shim_start_time, boot_id, spool_segment, spool_offset, carry_stdout, carry_stderr, log_seq, log_bytes, log_dropped_lines,
+        kind, ready_at, health, restart_streak, last_exit_code
         """;
 
     public static Task<JobRow?> GetAsync(IDbTransaction tx, long id) =>
@@ -32,6 +33,12 @@ public static class JobRepository
         return (await tx.Connection!.QueryAsync<JobRow>(
             sql, new { beforeId, filter.RunId, Status = filter.Status?.ToText(), filter.Action, limit }, tx)).AsList();
     }
+
+    /// <summary>The jobs of several runs at once (a services status call), in id order.</summary>
+    public static async Task<IReadOnlyList<JobRow>> ListByRunsAsync(IDbTransaction tx, IReadOnlyCollection<long> runIds) =>
+        runIds.Count == 0 ? [] : (await tx.Connection!.QueryAsync<JobRow>(
+            $"SELECT {Columns} FROM jobs WHERE run_id IN (SELECT value FROM json_each(@ids)) ORDER BY id",
+            new { ids = "[" + string.Join(",", runIds) + "]" }, tx)).AsList();
 
     public static async Task<IReadOnlyList<JobEventRow>> EventsAsync(IDbTransaction tx, long jobId) =>
         (await tx.Connection!.QueryAsync<JobEventRow>(

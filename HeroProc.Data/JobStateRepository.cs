@@ -35,7 +35,8 @@ public static class JobStateRepository
     /// Moves up to <paramref name="capacity"/> ready jobs to <c>starting</c>: pending (or retrying and due)
     /// jobs whose dependencies all succeeded, oldest first, within each run's <c>maxParallel</c>.
     /// </summary>
-    public static async Task<IReadOnlyList<ClaimedJob>> ClaimReadyAsync(IDbTransaction tx, int capacity, DateTimeOffset now)
+    /// <param name="processes">Claim services' processes (supervised, outside the cap) instead of oneshot jobs.</param>
+    public static async Task<IReadOnlyList<ClaimedJob>> ClaimReadyAsync(IDbTransaction tx, int capacity, DateTimeOffset now, bool processes = false)
     {
         if (capacity <= 0)
             return [];
@@ -47,16 +48,16 @@ public static class JobStateRepository
             SELECT j.id, j.run_id, r.max_parallel FROM jobs j JOIN runs r ON r.id = j.run_id
             WHERE j.id IN (SELECT id FROM jobs WHERE status = 'pending'
                            UNION ALL SELECT id FROM jobs WHERE status = 'retrying' AND next_attempt_at <= @now)
-              AND r.cancel_requested = 0
+              AND j.kind = @kind AND r.cancel_requested = 0
               AND NOT EXISTS (
                   SELECT 1 FROM json_each(j.depends_on_json) d
                   CROSS JOIN jobs dj ON dj.run_id = j.run_id AND dj.name = d.value
-                  WHERE dj.status <> 'succeeded')
+                  WHERE dj.status <> 'succeeded' AND (dj.kind <> 'process' OR dj.status <> 'running' OR dj.ready_at IS NULL))
               AND (r.max_parallel IS NULL OR r.max_parallel >
                    (SELECT COUNT(*) FROM jobs a WHERE a.run_id = j.run_id AND a.status IN ('starting', 'running')))
             ORDER BY j.id
             LIMIT @limit
-            """, new { now, limit = capacity * 4 }, tx)).AsList();
+            """, new { now, limit = Math.Min(capacity, 10_000) * 4, kind = processes ? "process" : "oneshot" }, tx)).AsList();
 
         var activeByRun = new Dictionary<long, int>();
         var claimed = new List<ClaimedJob>();
@@ -79,7 +80,8 @@ public static class JobStateRepository
                                 attempt = CASE WHEN status = 'retrying' THEN attempt + 1 ELSE attempt END,
                                 pid = NULL, exit_code = NULL, signal = NULL, error = NULL, stop_requested = NULL,
                                 next_attempt_at = NULL, attempt_started_at = @now, started_at = COALESCE(started_at, @now),
-                                spool_segment = 0, spool_offset = 0, carry_stdout = NULL, carry_stderr = NULL
+                                spool_segment = 0, spool_offset = 0, carry_stdout = NULL, carry_stderr = NULL,
+                                ready_at = NULL, health = NULL
                 WHERE id = @Id AND status IN ('pending', 'retrying')
                 RETURNING id, run_id, name, attempt, spec_json, (SELECT env_json FROM runs WHERE runs.id = jobs.run_id) AS run_env_json
                 """, new { candidate.Id, now }, tx);
@@ -115,10 +117,11 @@ public static class JobStateRepository
         var changed = await tx.Connection!.ExecuteAsync(
             """
             UPDATE jobs SET status = @Status, exit_code = @ExitCode, signal = @Signal, error = @Error,
-                            next_attempt_at = @NextAttemptAt, stop_requested = NULL,
+                            next_attempt_at = @NextAttemptAt, stop_requested = NULL, ready_at = NULL,
+                            last_exit_code = @ExitCode, restart_streak = COALESCE(@RestartStreak, restart_streak),
                             finished_at = CASE WHEN @Status = 'retrying' THEN NULL ELSE @now END
             WHERE id = @jobId AND attempt = @attempt AND status IN ('starting', 'running')
-            """, new { jobId, attempt, Status = end.Status.ToText(), end.ExitCode, end.Signal, end.Error, end.NextAttemptAt, now }, tx);
+            """, new { jobId, attempt, Status = end.Status.ToText(), end.ExitCode, end.Signal, end.Error, end.NextAttemptAt, end.RestartStreak, now }, tx);
         if (changed == 1)
             await AddEventAsync(tx, jobId, end.Status, attempt, now, end.Detail);
         return changed == 1;
@@ -220,8 +223,13 @@ public static class JobStateRepository
         tx.Connection!.ExecuteScalarAsync<DateTimeOffset?>(
             "SELECT MIN(next_attempt_at) FROM jobs WHERE status = 'retrying'", transaction: tx);
 
-    public static Task<int> CountActiveAsync(IDbTransaction tx) =>
-        tx.Connection!.ExecuteScalarAsync<int>("SELECT COUNT(*) FROM jobs WHERE status IN @Active", new { Active }, tx);
+    /// <summary>
+    /// Oneshot jobs starting or running: what <c>MaxParallelJobs</c> caps (services' processes are not
+    /// counted, unless <paramref name="includeProcesses"/>).
+    /// </summary>
+    public static Task<int> CountActiveAsync(IDbTransaction tx, bool includeProcesses = false) =>
+        tx.Connection!.ExecuteScalarAsync<int>(
+            "SELECT COUNT(*) FROM jobs WHERE status IN @Active AND (kind = 'oneshot' OR @includeProcesses)", new { Active, includeProcesses }, tx);
 
     public static Task AddEventAsync(IDbTransaction tx, long jobId, JobStatus status, int attempt, DateTimeOffset at, string? detail) =>
         tx.Connection!.ExecuteAsync(
@@ -233,4 +241,6 @@ public static class JobStateRepository
 public readonly record struct ProcessIdentity(int Pid, long StartTime);
 
 /// <summary>How an attempt ended, and what the job becomes.</summary>
-public sealed record AttemptEnd(JobStatus Status, int? ExitCode, string? Signal, string? Error, DateTimeOffset? NextAttemptAt, string Detail);
+/// <param name="RestartStreak">A process: its failed runs in a row after this end (null leaves it as it is).</param>
+public sealed record AttemptEnd(
+    JobStatus Status, int? ExitCode, string? Signal, string? Error, DateTimeOffset? NextAttemptAt, string Detail, int? RestartStreak = null);

@@ -27,6 +27,21 @@ public sealed record ServiceRow
     public string WantedStatusText { get => WantedStatus.ToText(); init => WantedStatus = EnumText<WantedStatus>.Parse(value); }
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }
+    /// <summary>The service's current or last run.</summary>
+    public long? RunId { get; init; }
+    /// <summary>A start or restart waits for a new run.</summary>
+    public bool NeedsRun { get; init; }
+    /// <summary>Why the service failed from outside its run (a requirement failed).</summary>
+    public string? Reason { get; init; }
+}
+
+/// <summary>One entry of a service's history: a state change, a restart, a probe transition, a request.</summary>
+public sealed record ServiceEventRow
+{
+    public required string State { get; init; }
+    public string? Action { get; init; }
+    public DateTimeOffset At { get; init; }
+    public string? Detail { get; init; }
 }
 
 public sealed record RunRow
@@ -81,6 +96,15 @@ public sealed record JobRow
     public long LogSeq { get; init; }
     public long LogBytes { get; init; }
     public long LogDroppedLines { get; init; }
+    /// <summary>'oneshot' or 'process'.</summary>
+    public string Kind { get; init; } = "oneshot";
+    public DateTimeOffset? ReadyAt { get; init; }
+    /// <summary>'passing', 'failing', or null before a probe answered.</summary>
+    public string? Health { get; init; }
+    public int RestartStreak { get; init; }
+    public int? LastExitCode { get; init; }
+
+    public bool IsProcess => Kind == "process";
 }
 
 public sealed record JobEventRow

@@ -23,9 +23,9 @@ public static class RunRepository
             """, new { run.Name, run.Service, run.Schedule, run.RetryOf, Status = run.Status.ToText(), run.TagsJson, run.EnvJson, run.MaxParallel, now }, tx);
         await connection.ExecuteAsync(
             """
-            INSERT INTO jobs (run_id, name, action, status, attempt, depends_on_json, spec_json, created_at)
-            VALUES (@runId, @Name, @Action, @Status, @Attempt, @DependsOnJson, @SpecJson, @now)
-            """, jobs.Select(j => new { runId, j.Name, j.Action, Status = j.Status.ToText(), j.Attempt, j.DependsOnJson, j.SpecJson, now }), tx);
+            INSERT INTO jobs (run_id, name, action, status, attempt, depends_on_json, spec_json, kind, created_at)
+            VALUES (@runId, @Name, @Action, @Status, @Attempt, @DependsOnJson, @SpecJson, @Kind, @now)
+            """, jobs.Select(j => new { runId, j.Name, j.Action, Status = j.Status.ToText(), j.Attempt, j.DependsOnJson, j.SpecJson, j.Kind, now }), tx);
         await connection.ExecuteAsync(
             """
             INSERT INTO job_events (job_id, status, attempt, at, detail)
@@ -33,6 +33,11 @@ public static class RunRepository
             """, new { runId, now }, tx);
         return runId;
     }
+
+    public static async Task<IReadOnlyList<RunRow>> GetManyAsync(IDbTransaction tx, IReadOnlyCollection<long> ids) =>
+        ids.Count == 0 ? [] : (await tx.Connection!.QueryAsync<RunRow>(
+            $"SELECT {Columns} FROM runs WHERE id IN (SELECT value FROM json_each(@ids))",
+            new { ids = "[" + string.Join(",", ids) + "]" }, tx)).AsList();
 
     public static Task<RunRow?> GetAsync(IDbTransaction tx, long id) =>
         tx.Connection!.QuerySingleOrDefaultAsync<RunRow>($"SELECT {Columns} FROM runs WHERE id = @id", new { id }, tx);

@@ -5,7 +5,8 @@ using HeroProc.Data;
 
 namespace HeroProc.Api.Runs;
 
-public sealed record RunLogsResponse(long RunId, IReadOnlyList<LogLineResponse> Lines, string Next, bool Complete);
+/// <param name="RunId">Null only for the logs of a service that was never started.</param>
+public sealed record RunLogsResponse(long? RunId, IReadOnlyList<LogLineResponse> Lines, string Next, bool Complete);
 
 /// <summary>
 /// All jobs' output of a run as one log, ordered by timestamp, then job, then seq. The cursor holds

@@ -62,14 +62,13 @@ public sealed record ServiceResponse(
     IReadOnlyList<NamedActionSpec> Actions, WantedStatus WantedStatus, ServiceStatus Status,
     DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
 {
-    public static ServiceResponse From(ServiceRow service, IEnumerable<ActionRow> actions)
+    public static ServiceResponse From(ServiceRow service, IEnumerable<ActionRow> actions, ServiceStatus status)
     {
         var prefix = service.Name + ".";
         var specs = actions.Select(a => ApiJson.Deserialize<NamedActionSpec>(a.SpecJson) with { Name = a.Name[prefix.Length..] }).ToList();
         return new ServiceResponse(
             service.Name, service.Description, ApiJson.Deserialize<List<string>>(service.RequiresJson),
-            ApiJson.Deserialize<List<string>>(service.AfterJson), specs, service.WantedStatus,
-            ServiceStatus.Inactive(specs.Where(s => s.Kind == ActionKind.Process).Select(s => s.Name!)),
+            ApiJson.Deserialize<List<string>>(service.AfterJson), specs, service.WantedStatus, status,
             service.CreatedAt, service.UpdatedAt);
     }
 }
@@ -86,12 +85,12 @@ public sealed record ServiceSummary(
 /// <summary>Observed state of a service (API.md "Service status"); sums are over its processes.</summary>
 public sealed record ServiceStatus(
     ServiceState State, string? Reason, long? RunId, DateTimeOffset? Since, int? Pid, int Restarts, long? UptimeSecs,
-    long? MemoryBytes, double? CpuPercent, int? LastExitCode, Health Health, IReadOnlyList<ProcessStatus> Processes)
+    long? MemoryBytes, double? CpuPercent, int? LastExitCode, Health Health, IReadOnlyList<ProcessStatus> Processes);
+
+/// <summary>One entry of a service's history (<c>GET /api/services/{name}/events</c>).</summary>
+public sealed record ServiceEventResponse(string State, string? Action, DateTimeOffset At, string? Detail)
 {
-    /// <summary>A service that was never started: every process action inactive.</summary>
-    public static ServiceStatus Inactive(IEnumerable<string> processActions) => new(
-        ServiceState.Inactive, null, null, null, null, 0, null, null, null, null, Health.None,
-        processActions.Select(a => new ProcessStatus(a, ServiceState.Inactive, null, 0, null, null, null, null, Health.None)).ToList());
+    public static ServiceEventResponse From(ServiceEventRow row) => new(row.State, row.Action, row.At, row.Detail);
 }
 
 public sealed record ProcessStatus(

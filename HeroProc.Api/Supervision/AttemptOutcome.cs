@@ -31,16 +31,8 @@ public static class AttemptOutcome
 {
     public static AttemptEnd Decide(ShimStatus? status, string? stopRequested, bool runCancelled, int attempt, ActionSpec spec, DateTimeOffset now)
     {
-        var signal = status?.Signal is { } number ? Native.SignalName(number) : null;
-        var exitDetail = status switch
-        {
-            { ExitCode: { } code } => $"exit {code}",
-            { Signal: not null } => $"signal {signal}",
-            { StartError: { } message } => $"cannot start: {message}",
-            { ServerError: { } message } => $"server error: {message}",
-            { Lost: not null } => "lost",
-            _ => "no exit status",
-        };
+        var signal = SignalName(status);
+        var exitDetail = ExitDetail(status);
 
         if (stopRequested == "cancel" || runCancelled)
             return new AttemptEnd(JobStatus.Cancelled, status?.ExitCode, signal, null, null, $"cancelled; {exitDetail}");
@@ -67,6 +59,19 @@ public static class AttemptOutcome
         }
         return new AttemptEnd(outcome, status?.ExitCode, signal, error, null, outcome == JobStatus.TimedOut ? $"{error}; {exitDetail}" : exitDetail);
     }
+
+    public static string? SignalName(ShimStatus? status) => status?.Signal is { } number ? Native.SignalName(number) : null;
+
+    /// <summary>How the attempt ended, in a few words for the job's history.</summary>
+    public static string ExitDetail(ShimStatus? status) => status switch
+    {
+        { ExitCode: { } code } => $"exit {code}",
+        { Signal: not null } => $"signal {SignalName(status)}",
+        { StartError: { } message } => $"cannot start: {message}",
+        { ServerError: { } message } => $"server error: {message}",
+        { Lost: not null } => "lost",
+        _ => "no exit status",
+    };
 
     /// <summary><c>delaySecs × backoff^(attempt-1)</c>, capped at <c>maxDelaySecs</c>.</summary>
     public static TimeSpan RetryDelay(RetryPolicy retry, int attempt) =>

@@ -1,6 +1,7 @@
 using System.Globalization;
 using HeroProc.Api.Actions;
 using HeroProc.Api.Http;
+using HeroProc.Api.Services;
 using HeroProc.Data;
 
 namespace HeroProc.Api.Supervision;
@@ -12,7 +13,7 @@ namespace HeroProc.Api.Supervision;
 public sealed class AttemptRunner(
     Db db, JobPaths paths, ShimLauncher launcher, ActiveAttempts active, SchedulerSignal scheduler,
     ChangePublisher publisher, LogSignals logSignals, LogRetention retention, Secrets.SecretVault vault,
-    SystemEndpoints.ServerMetrics metrics, TimeProvider clock,
+    SystemEndpoints.ServerMetrics metrics, ServiceSignal services, ProbeRunner probes, TimeProvider clock,
     ILogger<AttemptRunner> logger)
 {
     static readonly TimeSpan FastPoll = TimeSpan.FromMilliseconds(5);
@@ -82,6 +83,8 @@ public sealed class AttemptRunner(
             throw;
         }
         await publisher.PublishAsync([job.Id], [job.RunId]);
+        if (spec.Kind == ActionKind.Process)
+            services.Wake();
         // The values this attempt got, kept (encrypted) with it: a server that adopts it after a restart
         // masks them even if the secrets changed meanwhile.
         vault.KeepAttemptSecrets(attemptDir, secrets.Values);
@@ -107,6 +110,7 @@ public sealed class AttemptRunner(
             {
                 await db.InTransactionAsync(tx => JobStateRepository.MarkRunningAsync(tx, job.Id, job.Attempt, shim, process, Native.BootId, clock.GetUtcNow()));
                 await publisher.PublishAsync([job.Id], [job.RunId]);
+                services.Wake();
             }
             var kept = vault.AttemptSecrets(paths.AttemptDir(job.Id, job.Attempt));
             var (current, _) = await db.ReadAsync(tx => vault.RevealAsync(tx, spec.Secrets ?? []));
@@ -141,6 +145,7 @@ public sealed class AttemptRunner(
             if (stopRequested)
                 handle.RequestStop();
             using var timeout = StartTimeout(spec, handle, attemptStartedAt, exited);
+            using var probing = spec is { Kind: ActionKind.Process, Probe: not null } ? probes.Start(job, spec, handle) : null;
             try
             {
                 var ingestor = await LogIngestor.OpenAsync(db, paths, job.Id, job.Attempt, masks, vault.CarryProtector, CancellationToken.None);
@@ -255,7 +260,7 @@ public sealed class AttemptRunner(
         var pass = ingestor?.Read(final: true);
         if (pass is { MoreWaiting: true })
             throw new InvalidOperationException("the spool was not drained before the attempt's end");
-        var (skipped, dropped) = await db.InTransactionAsync(async tx =>
+        var (skipped, dropped, service) = await db.InTransactionAsync(async tx =>
         {
             var now = clock.GetUtcNow();
             var trimmed = new List<LogChunkRow>();
@@ -266,15 +271,21 @@ public sealed class AttemptRunner(
             }
             var row = await JobRepository.GetAsync(tx, job.Id);
             var run = await RunRepository.GetAsync(tx, job.RunId);
-            var end = AttemptOutcome.Decide(status, row?.StopRequested, run?.CancelRequested == true, job.Attempt, spec, now);
-            if (await JobStateRepository.EndAttemptAsync(tx, job.Id, job.Attempt, end, now) && end.Status != JobStatus.Retrying && row?.StartedAt is { } started)
+            var end = row is { IsProcess: true } && run?.Service is not null
+                ? await DecideRestartAsync(tx, row, run, status, spec, now)
+                : AttemptOutcome.Decide(status, row?.StopRequested, run?.CancelRequested == true, job.Attempt, spec, now);
+            var ended = await JobStateRepository.EndAttemptAsync(tx, job.Id, job.Attempt, end, now);
+            if (ended && end.Status != JobStatus.Retrying && row?.StartedAt is { } started)
                 metrics.JobDuration.WithLabels(end.Status.ToText()).Observe((now - started).TotalSeconds);
+            if (ended && run?.Service is { } owner)
+                await ServiceRepository.AddEventAsync(tx, owner, ServiceStates.Of(row! with { Status = end.Status, StopRequested = null }, false).ToText(),
+                    job.Name, now, end.Detail);
             // Only an end without success can make dependents unreachable; skip the scan otherwise.
             IReadOnlyList<long> skippedIds = end.Status is JobStatus.Succeeded or JobStatus.Retrying
                 ? [] : await JobStateRepository.PropagateSkipsAsync(tx, job.RunId, now);
             await JobStateRepository.RefreshRunAsync(tx, job.RunId, now);
             trimmed.AddRange(await retention.TrimTotalAsync(tx));
-            return (skippedIds, trimmed);
+            return (skippedIds, trimmed, run?.Service);
         });
         if (pass is not null)
         {
@@ -283,7 +294,18 @@ public sealed class AttemptRunner(
         }
         retention.Free(dropped);
         logSignals.Notify(job.Id);
+        if (service is not null)
+            services.Wake();
         await publisher.PublishAsync([job.Id, .. skipped], [job.RunId]);
+    }
+
+    /// <summary>A service's process: its restart policy decides, counting the restarts within its window.</summary>
+    static async Task<AttemptEnd> DecideRestartAsync(System.Data.IDbTransaction tx, JobRow row, RunRow run, ShimStatus? status, ActionSpec spec, DateTimeOffset now)
+    {
+        var window = TimeSpan.FromSeconds(spec.RestartPolicy!.WindowSecs!.Value);
+        var restarts = await ProcessStateRepository.RestartsSinceAsync(tx, row.Id, now - window);
+        var uptime = now - (row.AttemptStartedAt ?? now);
+        return RestartDecision.Decide(status, row.StopRequested, run.CancelRequested, spec, uptime, restarts, row.RestartStreak, now, Random.Shared);
     }
 
     IReadOnlyDictionary<string, string> Environment(JobStateRepository.ClaimedJob job, ActionSpec spec, IReadOnlyDictionary<string, string> secrets)

@@ -11,7 +11,8 @@ public enum ControlOutcome { Accepted, NotFound, Finished, ServiceOwned }
 /// </summary>
 public sealed class JobControl(Db db, ActiveAttempts active, SchedulerSignal scheduler, ChangePublisher publisher, TimeProvider clock)
 {
-    public async Task<ControlOutcome> CancelRunAsync(long runId, CancellationToken ct)
+    /// <param name="asService">The service supervisor stopping a service's run: the only one allowed to.</param>
+    public async Task<ControlOutcome> CancelRunAsync(long runId, CancellationToken ct, bool asService = false)
     {
         var (outcome, changed, toStop) = await db.InTransactionAsync(async tx =>
         {
@@ -20,7 +21,7 @@ public sealed class JobControl(Db db, ActiveAttempts active, SchedulerSignal sch
                 return (ControlOutcome.NotFound, new List<long>(), new List<long>());
             if (run.Status.IsFinished())
                 return (ControlOutcome.Finished, [], []);
-            if (run.Service is not null)
+            if (run.Service is not null && !asService)
                 return (ControlOutcome.ServiceOwned, [], []);
             var now = clock.GetUtcNow();
             await JobStateRepository.RequestRunCancelAsync(tx, runId);
@@ -73,7 +74,7 @@ public sealed class JobControl(Db db, ActiveAttempts active, SchedulerSignal sch
     {
         var runs = await db.ReadAsync(RunRepository.UnfinishedIdsAsync, ct);
         foreach (var runId in runs)
-            await CancelRunAsync(runId, ct);
+            await CancelRunAsync(runId, ct, asService: true);
         var handles = active.All;
         using var deadline = new CancellationTokenSource(maxStopTimeout);
         deadline.Token.Register(() =>

@@ -4,9 +4,15 @@ namespace HeroProc.Api.Supervision;
 
 /// <summary>
 /// Wakes the scheduler when something it cares about committed (a submit, a job's end, a cancel, a
-/// resume): it reacts at once instead of polling. Signals coalesce: many wakes while it works are one.
+/// resume): it reacts at once instead of polling.
 /// </summary>
-public sealed class SchedulerSignal
+public sealed class SchedulerSignal : WakeSignal;
+
+/// <summary>
+/// Wakes a background loop when something it cares about committed, so it reacts at once instead of
+/// polling. Signals coalesce: many wakes while it works are one.
+/// </summary>
+public abstract class WakeSignal
 {
     readonly Channel<bool> _wakes = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
 

@@ -21,7 +21,12 @@ public sealed class StartupRecovery(
     /// <summary>How long a shim spawned just before the crash gets to write its pid file.</summary>
     static readonly TimeSpan SpawnGrace = TimeSpan.FromSeconds(2);
 
+    readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     public RecoveryCounts Counts { get; private set; } = new(0, 0, 0);
+
+    /// <summary>Completes once recovery has run: what was still running has been re-adopted.</summary>
+    public Task Done => _done.Task;
 
     public async Task RecoverAsync(CancellationToken ct)
     {
@@ -54,6 +59,7 @@ public sealed class StartupRecovery(
         // must see their real status.
         await Task.WhenAll(endings);
         Counts = new RecoveryCounts(adopted, completed, lost);
+        _done.TrySetResult();
         if (leftovers.Count > 0)
             logger.LogWarning("Recovery in {Milliseconds} ms: {Adopted} jobs adopted, {Completed} completed while down, {Lost} lost",
                 started.ElapsedMilliseconds, adopted, completed, lost);

@@ -84,20 +84,19 @@ public static class SystemApi
         state.Wiping = true;
         try
         {
+            // Services first: none may be started again while its processes are being stopped.
+            await db.InTransactionAsync(tx => ServiceRepository.StopAllAsync(tx, clock.GetUtcNow()), ct);
             // A job claimed just as the wipe began may start after the first sweep: sweep until none runs.
             for (var sweep = 0; sweep < 3; sweep++)
             {
                 await control.StopAllAsync(WipeStopTimeout, ct);
                 var deleted = await db.InTransactionAsync(async tx =>
                 {
-                    if (await JobStateRepository.CountActiveAsync(tx) > 0)
+                    if (await JobStateRepository.CountActiveAsync(tx, includeProcesses: true) > 0)
                         return null;
                     var (runs, jobs) = await RunRepository.DeleteAllAsync(tx);
                     if (definitions != true)
-                    {
-                        await ServiceRepository.StopAllAsync(tx, clock.GetUtcNow());
                         return new WipeCounts(runs, jobs, null, null, null);
-                    }
                     var schedules = await DefinitionLookups.DeleteAllSchedulesAsync(tx);
                     // Actions first: deleting a service first would take its actions along uncounted.
                     var actions = await ActionRepository.DeleteAllAsync(tx);

@@ -1,0 +1,95 @@
+using System.Data;
+using HeroProc.Data;
+
+namespace HeroProc.Api.Services;
+
+/// <summary>A step the supervisor takes; each is applied in its own transaction.</summary>
+public abstract record ServiceStep(string Service)
+{
+    public sealed record CreateRun(string Service) : ServiceStep(Service);
+    public sealed record StopRun(string Service, long RunId, string Why) : ServiceStep(Service);
+    public sealed record Fail(string Service, string Reason, long? RunToStop) : ServiceStep(Service);
+    /// <summary>A dependent still running under a service to stop or restart is told to stop or restart too.</summary>
+    public sealed record Want(string Service, WantedStatus Wanted, bool NeedsRun) : ServiceStep(Service);
+}
+
+/// <summary>Every service with its current run and that run's jobs, read in one transaction; plans the next steps.</summary>
+public sealed class ServiceSnapshot
+{
+    readonly ServiceGraph _graph;
+    readonly Dictionary<long, RunRow> _runs;
+    readonly Dictionary<string, ServiceState> _states;
+
+    ServiceSnapshot(ServiceGraph graph, Dictionary<long, RunRow> runs, ILookup<long, JobRow> jobs)
+    {
+        _graph = graph;
+        _runs = runs;
+        _states = graph.All.ToDictionary(s => s.Name, s => ServiceStates.Of(s, RunOf(s), RunOf(s) is { } run ? jobs[run.Id].ToList() : []).State, StringComparer.Ordinal);
+    }
+
+    public static async Task<ServiceSnapshot> LoadAsync(IDbTransaction tx)
+    {
+        var graph = new ServiceGraph(await ServiceRepository.ListAllAsync(tx));
+        var runIds = graph.All.Where(s => s.RunId is not null).Select(s => s.RunId!.Value).ToList();
+        var runs = (await RunRepository.GetManyAsync(tx, runIds)).ToDictionary(r => r.Id);
+        var jobs = await JobRepository.ListByRunsAsync(tx, runs.Values.Where(r => !r.Status.IsFinished()).Select(r => r.Id).ToList());
+        return new ServiceSnapshot(graph, runs, jobs.ToLookup(j => j.RunId));
+    }
+
+    public IEnumerable<ServiceStep> Plan()
+    {
+        foreach (var service in _graph.All)
+        {
+            if (PlanFor(service) is { } step)
+                yield return step;
+        }
+    }
+
+    ServiceStep? PlanFor(ServiceRow service)
+    {
+        var run = RunOf(service);
+        var active = run is not null && !run.Status.IsFinished();
+        var stopping = active && run!.CancelRequested;
+        if (service.WantedStatus == WantedStatus.Start && service.Reason is null && (active || service.NeedsRun) &&
+            FailedRequirement(service) is { } reason)
+            return new ServiceStep.Fail(service.Name, reason, active && !stopping ? run!.Id : null);
+
+        if (active && !stopping && (service.WantedStatus == WantedStatus.Stop || service.NeedsRun))
+        {
+            // Dependents stop first, most dependent first: this one waits until none of them runs.
+            var blocking = _graph.RequiredBy(service.Name).Select(_graph.Find).OfType<ServiceRow>().Where(IsActive).ToList();
+            if (blocking.Count == 0)
+                return new ServiceStep.StopRun(service.Name, run!.Id, service.NeedsRun && service.WantedStatus == WantedStatus.Start ? "restart" : "stop");
+            return blocking.Where(d => d.WantedStatus == WantedStatus.Start && !d.NeedsRun)
+                .Select(d => new ServiceStep.Want(d.Name, service.WantedStatus, service.WantedStatus == WantedStatus.Start))
+                .FirstOrDefault();
+        }
+
+        if (service.WantedStatus == WantedStatus.Start && service.NeedsRun && !active &&
+            _graph.Requires(service.Name).All(r => ServiceStates.SatisfiesDependents(_states[r])) &&
+            _graph.After(service.Name).All(Settled))
+            return new ServiceStep.CreateRun(service.Name);
+        return null;
+    }
+
+    /// <summary>The reason to fail a service whose requirement failed (or is no longer defined); null when none did.</summary>
+    string? FailedRequirement(ServiceRow service)
+    {
+        foreach (var required in _graph.Requires(service.Name))
+        {
+            if (_graph.Find(required) is null)
+                return $"requirement '{required}' is not defined";
+            if (_states[required] == ServiceState.Failed)
+                return $"requirement '{required}' failed";
+        }
+        return null;
+    }
+
+    /// <summary>An <c>after</c> service that is not on its way up or down (or not defined, or not wanted) does not hold a start back.</summary>
+    bool Settled(string name) =>
+        _graph.Find(name) is not { WantedStatus: WantedStatus.Start } || _states[name] is not (ServiceState.Starting or ServiceState.Stopping);
+
+    bool IsActive(ServiceRow service) => RunOf(service) is { } run && !run.Status.IsFinished();
+
+    RunRow? RunOf(ServiceRow service) => service.RunId is { } id ? _runs.GetValueOrDefault(id) : null;
+}
