@@ -21,16 +21,16 @@ public sealed class ServiceControl(Db db, ServiceSignal signal, ChangePublisher 
 {
     /// <summary>Wants the service and its requirements (transitively) started; those not running get a new run.</summary>
     public Task<ServiceRequestOutcome> StartAsync(string name, CancellationToken ct) =>
-        RequestAsync(name, "start requested", async (tx, graph, runs, now) =>
-            await WantStartedAsync(tx, graph, runs, name, restart: false, now), ct);
+        RequestAsync(name, "start requested", (tx, graph, runs, now) => WantStartedAsync(tx, graph, runs, name, restart: false, now), ct);
 
     /// <summary>Wants the service and every service that requires it (transitively) stopped.</summary>
     public Task<ServiceRequestOutcome> StopAsync(string name, CancellationToken ct) =>
         RequestAsync(name, "stop requested", async (tx, graph, _, now) =>
         {
-            foreach (var service in graph.WithDependents(name))
+            var services = graph.WithDependents(name);
+            foreach (var service in services)
                 await ServiceRepository.SetWantedAsync(tx, service, WantedStatus.Stop, needsRun: false, now);
-            return null;
+            return new Touched(services);
         }, ct);
 
     /// <summary>
@@ -40,17 +40,24 @@ public sealed class ServiceControl(Db db, ServiceSignal signal, ChangePublisher 
     public Task<ServiceRequestOutcome> RestartAsync(string name, CancellationToken ct) =>
         RequestAsync(name, "restart requested", async (tx, graph, runs, now) =>
         {
-            if (await WantStartedAsync(tx, graph, runs, name, restart: true, now) is { } conflict)
-                return conflict;
-            foreach (var dependent in graph.WithDependents(name).Skip(1).Where(d => IsActive(graph.Find(d)!, runs)))
+            var change = await WantStartedAsync(tx, graph, runs, name, restart: true, now);
+            if (change is not Touched started)
+                return change;
+            var dependents = graph.WithDependents(name).Skip(1).Where(d => IsActive(graph.Find(d)!, runs)).ToList();
+            foreach (var dependent in dependents)
                 await ServiceRepository.SetWantedAsync(tx, dependent, WantedStatus.Start, needsRun: true, now);
-            return null;
+            return new Touched([.. started.Services, .. dependents]);
         }, ct);
 
+    /// <summary>What a request's change came to: the services it touched, or a conflict that wrote nothing.</summary>
+    abstract record Change;
+    sealed record Touched(IReadOnlyList<string> Services) : Change;
+    sealed record Refused(string Detail) : Change;
+
     async Task<ServiceRequestOutcome> RequestAsync(string name, string detail,
-        Func<IDbTransaction, ServiceGraph, IReadOnlyDictionary<long, RunRow>, DateTimeOffset, Task<string?>> change, CancellationToken ct)
+        Func<IDbTransaction, ServiceGraph, IReadOnlyDictionary<long, RunRow>, DateTimeOffset, Task<Change>> apply, CancellationToken ct)
     {
-        var (outcome, runIds) = await db.InTransactionAsync<(ServiceRequestOutcome, IReadOnlyList<long>)>(async tx =>
+        var (outcome, touched) = await db.InTransactionAsync<(ServiceRequestOutcome, IReadOnlyList<string>)>(async tx =>
         {
             var graph = new ServiceGraph(await ServiceRepository.ListAllAsync(tx));
             if (graph.Find(name) is null)
@@ -58,28 +65,32 @@ public sealed class ServiceControl(Db db, ServiceSignal signal, ChangePublisher 
             var runs = (await RunRepository.GetManyAsync(tx, graph.All.Where(s => s.RunId is not null).Select(s => s.RunId!.Value).ToList()))
                 .ToDictionary(r => r.Id);
             var now = clock.GetUtcNow();
-            if (await change(tx, graph, runs, now) is { } conflict)
-                return (new ServiceRequestOutcome.Conflict(conflict), []);
-            await ServiceRepository.AddEventAsync(tx, name, detail.StartsWith("stop") ? "stopping" : "starting", null, now, detail);
-            return (new ServiceRequestOutcome.Accepted(), runs.Keys.ToList());
+            var change = await apply(tx, graph, runs, now);
+            if (change is Refused refused)
+                return (new ServiceRequestOutcome.Conflict(refused.Detail), []);
+            var state = detail.StartsWith("stop", StringComparison.Ordinal) ? "stopping" : "starting";
+            var services = ((Touched)change).Services;
+            foreach (var service in services)
+                await ServiceRepository.AddEventAsync(tx, service, state, null, now, service == name ? detail : $"{detail} through '{name}'");
+            return (new ServiceRequestOutcome.Accepted(), services);
         }, ct);
         if (outcome is ServiceRequestOutcome.Accepted)
         {
             signal.Wake();
-            await publisher.PublishAsync([], runIds);
+            await publisher.PublishAsync([], [], touched);
         }
         return outcome;
     }
 
-    /// <summary>Null when done; otherwise the conflict (a requirement that is not defined), found before anything is written.</summary>
-    static async Task<string?> WantStartedAsync(IDbTransaction tx, ServiceGraph graph, IReadOnlyDictionary<long, RunRow> runs,
+    /// <summary>The services it wants started; or the conflict (a requirement that is not defined), found before anything is written.</summary>
+    static async Task<Change> WantStartedAsync(IDbTransaction tx, ServiceGraph graph, IReadOnlyDictionary<long, RunRow> runs,
         string name, bool restart, DateTimeOffset now)
     {
         var services = graph.WithRequirements(name);
         if (services.FirstOrDefault(s => graph.Find(s) is null) is { } unknown)
         {
             var requiredBy = services.First(s => graph.Requires(s).Contains(unknown));
-            return $"Service '{requiredBy}' requires '{unknown}', which is not defined.";
+            return new Refused($"Service '{requiredBy}' requires '{unknown}', which is not defined.");
         }
         foreach (var service in services)
         {
@@ -88,7 +99,7 @@ public sealed class ServiceControl(Db db, ServiceSignal signal, ChangePublisher 
             var needsRun = (restart && service == name) || row.NeedsRun || !IsActive(row, runs) || runs[row.RunId!.Value].CancelRequested;
             await ServiceRepository.SetWantedAsync(tx, service, WantedStatus.Start, needsRun, now);
         }
-        return null;
+        return new Touched(services);
     }
 
     static bool IsActive(ServiceRow service, IReadOnlyDictionary<long, RunRow> runs) =>

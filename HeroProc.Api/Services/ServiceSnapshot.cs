@@ -59,7 +59,7 @@ public sealed class ServiceSnapshot
             // Dependents stop first, most dependent first: this one waits until none of them runs.
             var blocking = _graph.RequiredBy(service.Name).Select(_graph.Find).OfType<ServiceRow>().Where(IsActive).ToList();
             if (blocking.Count == 0)
-                return new ServiceStep.StopRun(service.Name, run!.Id, service.NeedsRun && service.WantedStatus == WantedStatus.Start ? "restart" : "stop");
+                return new ServiceStep.StopRun(service.Name, run!.Id, service.NeedsRun && service.WantedStatus == WantedStatus.Start ? "stopping its processes to restart" : "stopping its processes");
             return blocking.Where(d => d.WantedStatus == WantedStatus.Start && !d.NeedsRun)
                 .Select(d => new ServiceStep.Want(d.Name, service.WantedStatus, service.WantedStatus == WantedStatus.Start))
                 .FirstOrDefault();

@@ -41,7 +41,10 @@ public static class ServiceStates
         if (run is null || jobs.Count == 0)
             return (ServiceState.Inactive, null);
         var runStopping = run.CancelRequested && runActive;
-        var states = jobs.Select(j => (Job: j, State: Of(j, runStopping))).ToList();
+        var hasProcesses = jobs.Any(j => j.IsProcess);
+        // Only a service without processes is completed by its oneshots: with processes, theirs is the state.
+        var states = jobs.Select(j => (Job: j, State: Of(j, runStopping)))
+            .Where(j => !(hasProcesses && !j.Job.IsProcess && j.State == ServiceState.Completed)).ToList();
         var state = Precedence.First(s => states.Any(j => j.State == s));
         var reason = state == ServiceState.Failed
             ? states.Where(j => j.State == ServiceState.Failed).Select(j => $"{j.Job.Name}: {j.Job.Error ?? j.Job.Status.ToText()}").First()

@@ -27,7 +27,7 @@ public sealed class JobScheduler(
             DateTimeOffset? until;
             try
             {
-                var claimed = state.MayStartJobs ? await StartReadyJobsAsync(stopping) : 0;
+                var claimed = state.Wiping ? 0 : await StartReadyJobsAsync(state.MayStartJobs, stopping);
                 // A pass that started jobs may have left capacity a saturated run could not use: look again
                 // at once. Otherwise sleep until woken, or until a retry falls due; a retry already due that
                 // could not start waits for a wake (a job's end, a resume), never in a busy loop.
@@ -52,13 +52,15 @@ public sealed class JobScheduler(
         Alive = false;
     }
 
-    async Task<int> StartReadyJobsAsync(CancellationToken stopping)
+    /// <param name="oneshots">False while paused: services' processes are still started (and restarted), nothing else.</param>
+    async Task<int> StartReadyJobsAsync(bool oneshots, CancellationToken stopping)
     {
         var claimed = await db.InTransactionAsync(async tx =>
         {
             var now = clock.GetUtcNow();
-            var capacity = options.Value.MaxParallelJobs - await JobStateRepository.CountActiveAsync(tx);
-            var jobs = await JobStateRepository.ClaimReadyAsync(tx, capacity, now);
+            var capacity = oneshots ? options.Value.MaxParallelJobs - await JobStateRepository.CountActiveAsync(tx) : 0;
+            var jobs = (await JobStateRepository.ClaimReadyAsync(tx, int.MaxValue, now, processes: true))
+                .Concat(await JobStateRepository.ClaimReadyAsync(tx, capacity, now)).ToList();
             foreach (var runId in jobs.Select(j => j.RunId).Distinct())
                 await JobStateRepository.RefreshRunAsync(tx, runId, now);
             return jobs;

@@ -13,7 +13,7 @@ public sealed class SystemState(Db db, SchedulerSignal scheduler)
     /// <summary>True while a wipe stops everything: nothing new may start under it.</summary>
     public bool Wiping { get; set; }
 
-    /// <summary>Whether the scheduler may start jobs now.</summary>
+    /// <summary>Whether the scheduler may start oneshot jobs now (services' processes are held only by a wipe).</summary>
     public bool MayStartJobs => !Paused && !Wiping;
 
     public async Task LoadAsync(CancellationToken ct) =>
