@@ -27,12 +27,14 @@ public sealed class JobScheduler(
             DateTimeOffset? until;
             try
             {
-                var claimed = state.Wiping ? 0 : await StartReadyJobsAsync(state.MayStartJobs, stopping);
+                // The claim's own time: a retry due after it must wake the loop again, even when the clock
+                // has passed its due time by the end of the pass (a timer may also fire a little early).
+                var now = clock.GetUtcNow();
+                var claimed = state.Wiping ? 0 : await StartReadyJobsAsync(state.MayStartJobs, now, stopping);
                 // A pass that started jobs may have left capacity a saturated run could not use: look again
                 // at once. Otherwise sleep until woken, or until a retry falls due; a retry already due that
                 // could not start waits for a wake (a job's end, a resume), never in a busy loop.
                 var due = await db.ReadAsync(JobStateRepository.NextRetryDueAsync, stopping);
-                var now = clock.GetUtcNow();
                 until = claimed > 0 ? now : due > now ? due : null;
             }
             catch (Exception e) when (!stopping.IsCancellationRequested)
@@ -53,11 +55,10 @@ public sealed class JobScheduler(
     }
 
     /// <param name="oneshots">False while paused: services' processes are still started (and restarted), nothing else.</param>
-    async Task<int> StartReadyJobsAsync(bool oneshots, CancellationToken stopping)
+    async Task<int> StartReadyJobsAsync(bool oneshots, DateTimeOffset now, CancellationToken stopping)
     {
         var claimed = await db.InTransactionAsync(async tx =>
         {
-            var now = clock.GetUtcNow();
             var capacity = oneshots ? options.Value.MaxParallelJobs - await JobStateRepository.CountActiveAsync(tx) : 0;
             var jobs = (await JobStateRepository.ClaimReadyAsync(tx, int.MaxValue, now, processes: true))
                 .Concat(await JobStateRepository.ClaimReadyAsync(tx, capacity, now)).ToList();
