@@ -58,11 +58,11 @@ public sealed class ProbeRunner(Db db, JobPaths paths, ServiceSignal signal, Cha
             {
                 failures = 0;
                 if (health != "passing")
-                    await RecordHealthAsync(job, service, health = "passing", "running", "probe passing", ct);
+                    await RecordHealthAsync(job, service, health = "passing", "probe passing", ct);
             }
             else if (++failures >= probe.FailureThreshold && health != "failing")
             {
-                await RecordHealthAsync(job, service, health = "failing", "degraded", $"probe failing ({failures} in a row): {failure}", ct);
+                await RecordHealthAsync(job, service, health = "failing", $"probe failing ({failures} in a row): {failure}", ct);
             }
             if (failure is not null && probe.RestartAfter > 0 && failures >= probe.RestartAfter)
             {
@@ -73,14 +73,19 @@ public sealed class ProbeRunner(Db db, JobPaths paths, ServiceSignal signal, Cha
         }
     }
 
-    async Task RecordHealthAsync(JobStateRepository.ClaimedJob job, string? service, string health, string state, string detail, CancellationToken ct)
+    /// <summary>
+    /// Commits the probe's new verdict. A process not yet up stays <c>starting</c> whatever its probe says
+    /// (the supervisor records it <c>running</c> once up and passing); one that is up turns <c>degraded</c> or back.
+    /// </summary>
+    async Task RecordHealthAsync(JobStateRepository.ClaimedJob job, string? service, string health, string detail, CancellationToken ct)
     {
         var changed = await db.InTransactionAsync(async tx =>
         {
             if (!await ProcessStateRepository.SetHealthAsync(tx, job.Id, job.Attempt, health))
                 return false;
-            if (service is not null)
-                await ServiceRepository.AddEventAsync(tx, service, state, job.Name, clock.GetUtcNow(), detail);
+            var up = (await JobRepository.GetAsync(tx, job.Id))?.ReadyAt is not null;
+            if (service is not null && (up || health == "failing"))
+                await ServiceRepository.AddEventAsync(tx, service, !up ? "starting" : health == "passing" ? "running" : "degraded", job.Name, clock.GetUtcNow(), detail);
             return true;
         }, ct);
         if (!changed)

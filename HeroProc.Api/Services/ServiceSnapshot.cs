@@ -32,7 +32,7 @@ public sealed class ServiceSnapshot
         var graph = new ServiceGraph(await ServiceRepository.ListAllAsync(tx));
         var runIds = graph.All.Where(s => s.RunId is not null).Select(s => s.RunId!.Value).ToList();
         var runs = (await RunRepository.GetManyAsync(tx, runIds)).ToDictionary(r => r.Id);
-        var jobs = await JobRepository.ListByRunsAsync(tx, runs.Values.Where(r => !r.Status.IsFinished()).Select(r => r.Id).ToList());
+        var jobs = await JobRepository.ListByRunsAsync(tx, runs.Keys);
         return new ServiceSnapshot(graph, runs, jobs.ToLookup(j => j.RunId));
     }
 
