@@ -43,12 +43,15 @@ public static class JobStateRepository
         var connection = tx.Connection!;
         // CROSS JOIN keeps SQLite from driving the dependency check from every job of the run: it must
         // walk the candidate's own few dependencies and look each up by (run_id, name).
+        // The kind is written into the SQL (it is one of two constants), so that the processes' partial
+        // index serves their query: the pass for processes must not walk every pending oneshot job.
+        var kind = processes ? "process" : "oneshot";
         var candidates = (await connection.QueryAsync<Candidate>(
-            """
+            $"""
             SELECT j.id, j.run_id, r.max_parallel FROM jobs j JOIN runs r ON r.id = j.run_id
-            WHERE j.id IN (SELECT id FROM jobs WHERE status = 'pending'
-                           UNION ALL SELECT id FROM jobs WHERE status = 'retrying' AND next_attempt_at <= @now)
-              AND j.kind = @kind AND r.cancel_requested = 0
+            WHERE j.id IN (SELECT id FROM jobs WHERE status = 'pending' AND kind = '{kind}'
+                           UNION ALL SELECT id FROM jobs WHERE status = 'retrying' AND kind = '{kind}' AND next_attempt_at <= @now)
+              AND r.cancel_requested = 0
               AND NOT EXISTS (
                   SELECT 1 FROM json_each(j.depends_on_json) d
                   CROSS JOIN jobs dj ON dj.run_id = j.run_id AND dj.name = d.value
@@ -57,7 +60,7 @@ public static class JobStateRepository
                    (SELECT COUNT(*) FROM jobs a WHERE a.run_id = j.run_id AND a.status IN ('starting', 'running')))
             ORDER BY j.id
             LIMIT @limit
-            """, new { now, limit = Math.Min(capacity, 10_000) * 4, kind = processes ? "process" : "oneshot" }, tx)).AsList();
+            """, new { now, limit = Math.Min(capacity, 10_000) * 4 }, tx)).AsList();
 
         var activeByRun = new Dictionary<long, int>();
         var claimed = new List<ClaimedJob>();

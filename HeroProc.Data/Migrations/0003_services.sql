@@ -18,3 +18,7 @@ ALTER TABLE jobs ADD COLUMN health TEXT;
 ALTER TABLE jobs ADD COLUMN restart_streak INTEGER NOT NULL DEFAULT 0;
 -- The exit code of the previous attempt: a restarted process still shows what made it restart.
 ALTER TABLE jobs ADD COLUMN last_exit_code INTEGER;
+
+-- The scheduler looks for services' processes to start on every pass: this keeps that look from
+-- walking every pending oneshot job.
+CREATE INDEX ix_jobs_process_status ON jobs (status, id) WHERE kind = 'process';
