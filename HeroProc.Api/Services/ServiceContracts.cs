@@ -78,8 +78,9 @@ public sealed record ServiceSummary(
     string Name, string? Description, IReadOnlyList<string> Requires, IReadOnlyList<string> After,
     WantedStatus WantedStatus, ServiceStatus Status)
 {
-    public static ServiceSummary From(ServiceResponse service) => new(
-        service.Name, service.Description, service.Requires, service.After, service.WantedStatus, service.Status);
+    public static ServiceSummary From(ServiceRow service, ServiceStatus status) => new(
+        service.Name, service.Description, ApiJson.Deserialize<List<string>>(service.RequiresJson),
+        ApiJson.Deserialize<List<string>>(service.AfterJson), service.WantedStatus, status);
 }
 
 /// <summary>Observed state of a service (API.md "Service status"); sums are over its processes.</summary>

@@ -13,6 +13,17 @@ public static class ServiceLoader
         return rows.Select(row => ServiceResponse.From(row, actions[row.Name], status[row.Name])).ToList();
     }
 
+    /// <summary>
+    /// The list's shape: no action specs to read and parse, except for services never started, whose
+    /// status lists their process actions from the definition.
+    /// </summary>
+    public static async Task<IReadOnlyList<ServiceSummary>> LoadSummariesAsync(IDbTransaction tx, IReadOnlyList<ServiceRow> rows, ServiceStatusReader statuses)
+    {
+        var actions = await ActionRepository.ListByServicesAsync(tx, rows.Where(r => r.RunId is null).Select(r => r.Name).ToList());
+        var status = await statuses.ReadAsync(tx, rows, actions);
+        return rows.Select(row => ServiceSummary.From(row, status[row.Name])).ToList();
+    }
+
     public static async Task<IReadOnlyList<ServiceResponse>> LoadAsync(IDbTransaction tx, IReadOnlyCollection<string> names, ServiceStatusReader statuses) =>
         await LoadAsync(tx, await ServiceRepository.GetManyAsync(tx, names), statuses);
 

@@ -9,8 +9,8 @@ public abstract record ServiceStep(string Service)
     public sealed record CreateRun(string Service) : ServiceStep(Service);
     public sealed record StopRun(string Service, long RunId, string Why) : ServiceStep(Service);
     public sealed record Fail(string Service, string Reason, long? RunToStop) : ServiceStep(Service);
-    /// <summary>A dependent still running under a service to stop or restart is told to stop or restart too.</summary>
-    public sealed record Want(string Service, WantedStatus Wanted, bool NeedsRun) : ServiceStep(Service);
+    /// <summary>A dependent still running under <paramref name="Cause"/>, to stop or restart, is told to stop or restart too.</summary>
+    public sealed record Want(string Service, WantedStatus Wanted, bool NeedsRun, string Cause) : ServiceStep(Service);
 }
 
 /// <summary>Every service with its current run and that run's jobs, read in one transaction; plans the next steps.</summary>
@@ -61,7 +61,7 @@ public sealed class ServiceSnapshot
             if (blocking.Count == 0)
                 return new ServiceStep.StopRun(service.Name, run!.Id, service.NeedsRun && service.WantedStatus == WantedStatus.Start ? "stopping its processes to restart" : "stopping its processes");
             return blocking.Where(d => d.WantedStatus == WantedStatus.Start && !d.NeedsRun)
-                .Select(d => new ServiceStep.Want(d.Name, service.WantedStatus, service.WantedStatus == WantedStatus.Start))
+                .Select(d => new ServiceStep.Want(d.Name, service.WantedStatus, service.WantedStatus == WantedStatus.Start, service.Name))
                 .FirstOrDefault();
         }
 

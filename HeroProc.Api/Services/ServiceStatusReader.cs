@@ -21,7 +21,7 @@ public sealed class ServiceStatusReader(ProcessSampler sampler, TimeProvider clo
         return services.ToDictionary(s => s.Name, s =>
         {
             var run = s.RunId is { } id ? runs.GetValueOrDefault(id) : null;
-            return Build(s, run, run is null ? [] : jobs[run.Id].ToList(), since.GetValueOrDefault(s.Name), actions[s.Name]);
+            return Build(s, run, run is null ? [] : jobs[run.Id].ToList(), since.TryGetValue(s.Name, out var at) ? at : null, actions[s.Name]);
         }, StringComparer.Ordinal);
     }
 

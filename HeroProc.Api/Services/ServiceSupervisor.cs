@@ -1,3 +1,4 @@
+using System.Data;
 using HeroProc.Api.Actions;
 using HeroProc.Api.Http;
 using HeroProc.Api.Supervision;
@@ -79,6 +80,10 @@ public sealed class ServiceSupervisor(
         return nextReady;
     }
 
+    /// <summary>
+    /// Takes one planned step, in a transaction that first checks the step still holds: a start, stop or
+    /// restart request committed since the snapshot was read wins over the plan made from it.
+    /// </summary>
     async Task TakeAsync(ServiceStep step, CancellationToken ct)
     {
         switch (step)
@@ -87,24 +92,46 @@ public sealed class ServiceSupervisor(
                 await CreateRunAsync(create.Service, ct);
                 break;
             case ServiceStep.Fail fail:
-                await db.InTransactionAsync(async tx =>
+                async Task<bool> FailIfStillStarting(IDbTransaction tx)
                 {
+                    if (await ServiceRepository.GetAsync(tx, fail.Service) is not { WantedStatus: WantedStatus.Start, Reason: null } row ||
+                        row.RunId != fail.RunToStop && fail.RunToStop is not null)
+                        return false;
                     await ServiceRepository.FailAsync(tx, fail.Service, fail.Reason);
                     await ServiceRepository.AddEventAsync(tx, fail.Service, "failed", null, clock.GetUtcNow(), fail.Reason);
-                }, ct);
-                await publisher.PublishAsync([], [], [fail.Service]);
+                    return true;
+                }
                 if (fail.RunToStop is { } runId)
-                    await control.CancelRunAsync(runId, ct, asService: true);
+                    await control.StopServiceRunAsync(runId, FailIfStillStarting, ct);
+                else
+                    await db.InTransactionAsync(FailIfStillStarting, ct);
+                await publisher.PublishAsync([], [], [fail.Service]);
                 break;
             case ServiceStep.StopRun stop:
-                await db.InTransactionAsync(tx => ServiceRepository.AddEventAsync(tx, stop.Service, "stopping", null, clock.GetUtcNow(), stop.Why), ct);
-                await control.CancelRunAsync(stop.RunId, ct, asService: true);
+                await control.StopServiceRunAsync(stop.RunId, async tx =>
+                {
+                    if (await ServiceRepository.GetAsync(tx, stop.Service) is not { } row || row.RunId != stop.RunId ||
+                        row.WantedStatus == WantedStatus.Start && !row.NeedsRun)
+                        return false;
+                    await ServiceRepository.AddEventAsync(tx, stop.Service, "stopping", null, clock.GetUtcNow(), stop.Why);
+                    return true;
+                }, ct);
                 break;
             case ServiceStep.Want want:
-                await db.InTransactionAsync(tx => ServiceRepository.SetWantedAsync(tx, want.Service, want.Wanted, want.NeedsRun, clock.GetUtcNow()), ct);
-                signal.Wake();
+                await db.InTransactionAsync(async tx =>
+                {
+                    var cause = await ServiceRepository.GetAsync(tx, want.Cause);
+                    var target = await ServiceRepository.GetAsync(tx, want.Service);
+                    if (cause is null || cause.WantedStatus != want.Wanted || want.NeedsRun && !cause.NeedsRun ||
+                        target is not { WantedStatus: WantedStatus.Start, NeedsRun: false })
+                        return;
+                    await ServiceRepository.SetWantedAsync(tx, want.Service, want.Wanted, want.NeedsRun, clock.GetUtcNow());
+                }, ct);
+                await publisher.PublishAsync([], [], [want.Service]);
                 break;
         }
+        // What a step changed may let the next one go: look again.
+        signal.Wake();
     }
 
     /// <summary>The service's actions become the jobs of a new run, if the service still wants one.</summary>

@@ -44,8 +44,8 @@ public static class ServicesApi
     {
         var limit = query.LimitOr(DefaultListLimit);
         var services = await db.ReadAsync(async tx =>
-            await ServiceLoader.LoadAsync(tx, await ServiceRepository.ListAsync(tx, Cursor.DecodeKey(query.Cursor), limit + 1), statuses), ct);
-        return TypedResults.Ok(Cursor.ToPage(services.ToList(), limit, s => Cursor.Encode(s.Name), ServiceSummary.From));
+            await ServiceLoader.LoadSummariesAsync(tx, await ServiceRepository.ListAsync(tx, Cursor.DecodeKey(query.Cursor), limit + 1), statuses), ct);
+        return TypedResults.Ok(Cursor.ToPage(services.ToList(), limit, s => Cursor.Encode(s.Name), s => s));
     }
 
     public static async Task<Results<Ok<ServiceResponse>, ProblemHttpResult>> Get(string name, Db db, ServiceStatusReader statuses, CancellationToken ct) =>

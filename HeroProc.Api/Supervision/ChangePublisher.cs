@@ -48,7 +48,8 @@ public sealed class ChangePublisher(Db db, EventHub hub, ServiceStatusReader sta
             foreach (var id in runs)
                 if (await RunRepository.GetAsync(tx, id) is { } run) runList.Add(run);
             var names = services.Concat(runList.Select(r => r.Service).OfType<string>()).Distinct().ToList();
-            return (jobList, runList, await RunRepository.JobCountsAsync(tx, runs), await ServiceLoader.LoadAsync(tx, names, statuses));
+            return (jobList, runList, await RunRepository.JobCountsAsync(tx, runs),
+                await ServiceLoader.LoadSummariesAsync(tx, await ServiceRepository.GetManyAsync(tx, names), statuses));
         });
         foreach (var job in jobRows)
             hub.Publish("job", JobResponse.From(job));
@@ -56,6 +57,6 @@ public sealed class ChangePublisher(Db db, EventHub hub, ServiceStatusReader sta
         foreach (var run in runRows)
             hub.Publish("run", RunSummary.From(run, countsByRun[run.Id]));
         foreach (var service in serviceList)
-            hub.Publish("service", ServiceSummary.From(service));
+            hub.Publish("service", service);
     }
 }

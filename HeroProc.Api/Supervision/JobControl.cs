@@ -1,9 +1,10 @@
+using System.Data;
 using HeroProc.Data;
 
 namespace HeroProc.Api.Supervision;
 
 /// <summary>The outcome of a cancel: done, or why not.</summary>
-public enum ControlOutcome { Accepted, NotFound, Finished, ServiceOwned }
+public enum ControlOutcome { Accepted, NotFound, Finished, ServiceOwned, Declined }
 
 /// <summary>
 /// Cancels runs and jobs: waiting jobs end <c>cancelled</c> in the same transaction; running ones are
@@ -11,8 +12,17 @@ public enum ControlOutcome { Accepted, NotFound, Finished, ServiceOwned }
 /// </summary>
 public sealed class JobControl(Db db, ActiveAttempts active, SchedulerSignal scheduler, ChangePublisher publisher, TimeProvider clock)
 {
-    /// <param name="asService">The service supervisor stopping a service's run: the only one allowed to.</param>
-    public async Task<ControlOutcome> CancelRunAsync(long runId, CancellationToken ct, bool asService = false)
+    public Task<ControlOutcome> CancelRunAsync(long runId, CancellationToken ct) => CancelAsync(runId, asService: false, onlyIf: null, ct);
+
+    /// <summary>
+    /// The service supervisor stopping a service's run (the only one allowed to), only if
+    /// <paramref name="stillWanted"/> holds in the same transaction: a request that changed the service
+    /// since the supervisor looked wins.
+    /// </summary>
+    public Task<ControlOutcome> StopServiceRunAsync(long runId, Func<IDbTransaction, Task<bool>> stillWanted, CancellationToken ct) =>
+        CancelAsync(runId, asService: true, stillWanted, ct);
+
+    async Task<ControlOutcome> CancelAsync(long runId, bool asService, Func<IDbTransaction, Task<bool>>? onlyIf, CancellationToken ct)
     {
         var (outcome, changed, toStop) = await db.InTransactionAsync(async tx =>
         {
@@ -23,6 +33,8 @@ public sealed class JobControl(Db db, ActiveAttempts active, SchedulerSignal sch
                 return (ControlOutcome.Finished, [], []);
             if (run.Service is not null && !asService)
                 return (ControlOutcome.ServiceOwned, [], []);
+            if (onlyIf is not null && !await onlyIf(tx))
+                return (ControlOutcome.Declined, [], []);
             var now = clock.GetUtcNow();
             await JobStateRepository.RequestRunCancelAsync(tx, runId);
             var cancelled = new List<long>();
@@ -74,7 +86,7 @@ public sealed class JobControl(Db db, ActiveAttempts active, SchedulerSignal sch
     {
         var runs = await db.ReadAsync(RunRepository.UnfinishedIdsAsync, ct);
         foreach (var runId in runs)
-            await CancelRunAsync(runId, ct, asService: true);
+            await CancelAsync(runId, asService: true, onlyIf: null, ct);
         var handles = active.All;
         using var deadline = new CancellationTokenSource(maxStopTimeout);
         deadline.Token.Register(() =>
