@@ -24,8 +24,8 @@ const routes = [
 
 const notFound = ({ main }) => main.append(h('h1', {}, 'Not found'), h('p', {}, 'No such page. ', h('a', { href: '#/' }, 'Back to the overview.')));
 
+await startEvents();
 startRouter(document.getElementById('main'), routes, notFound);
-startEvents();
 startClock();
 // The server could not replay what the stream missed: what the page shows may be stale, so load it again.
 onEvent('reset', reloadView, new AbortController().signal);

@@ -36,8 +36,8 @@ export function replaceChildren(parent, ...children) {
   return parent;
 }
 
-/** One term and its value in a <dl>. */
-export const fact = (term, ...value) => [h('dt', {}, term), h('dd', {}, ...value)];
+/** One term and its value in a <dl>, grouped in a <div> so compact lists can lay pairs out in columns. */
+export const fact = (term, ...value) => h('div', {}, h('dt', {}, term), h('dd', {}, ...value));
 
 /** A short-lived message for the outcome of a button press (status region, so screen readers hear it). */
 export function toast(message, kind = 'info') {

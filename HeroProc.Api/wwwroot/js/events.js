@@ -5,6 +5,7 @@ const eventTypes = ['run', 'job', 'service', 'reset'];
 const listeners = new Map(eventTypes.map(type => [type, new Set()]));
 let lastEventId = null;
 let retryDelayMs = 1000;
+let missedUnknown = false;
 
 /** Calls `listener(data)` for each event of `type` until `signal` aborts (the page was left). */
 export function onEvent(type, listener, signal) {
@@ -38,11 +39,15 @@ export function coalesce(fn, delayMs) {
   };
 }
 
+/**
+ * Connects, and resolves once the stream is open (or has failed, so a 401 can still reach the token
+ * prompt): pages load their data after that, so no change falls between their read and the stream.
+ */
 export function startEvents() {
-  connect();
+  return new Promise(resolve => connect(resolve));
 }
 
-function connect() {
+function connect(settled = () => {}) {
   // A fresh EventSource cannot send Last-Event-ID as a header; the route also reads it from the query.
   const params = new URLSearchParams();
   if (lastEventId) params.set('lastEventId', lastEventId);
@@ -50,6 +55,12 @@ function connect() {
   source.onopen = () => {
     retryDelayMs = 1000;
     showConnection('live');
+    settled();
+    // Without an id to resume from, what happened while disconnected is unknown: pages reload as after a reset.
+    if (missedUnknown) {
+      missedUnknown = false;
+      for (const listener of listeners.get('reset')) listener({ reason: 'reconnected' });
+    }
   };
   for (const type of eventTypes) {
     source.addEventListener(type, event => {
@@ -59,6 +70,8 @@ function connect() {
     });
   }
   source.onerror = () => {
+    settled();
+    missedUnknown ||= lastEventId === null;
     // While CONNECTING the browser retries by itself (sending Last-Event-ID); CLOSED means it gave up,
     // for instance on a 401 after the token changed: ask through the API (which prompts), then reconnect.
     if (source.readyState === EventSource.CONNECTING) {

@@ -37,7 +37,7 @@ export function jobPanel(job, signal) {
     }, 'Cancel job');
     replaceChildren(facts,
       h('div', { class: 'title-row' }, h('h2', { id: 'job-title' }, `Job ${current.name}`), badge(current.status), cancel),
-      h('dl', { class: 'facts' },
+      h('dl', { class: 'facts compact' },
         fact('Job', `#${current.id}`),
         fact('Action', current.action ?? 'inline'),
         fact('Attempt', current.attempt),

@@ -80,7 +80,7 @@ export function logView(job, signal) {
     const parts = [];
     if (!following && waiting > 0) parts.push(`Paused: ${waiting} new line${waiting === 1 ? '' : 's'}`);
     if (search.value) parts.push(`${body.querySelectorAll('.line').length} matching lines`);
-    else parts.push(`${lines.length + dropped} lines`);
+    else parts.push(`${lines.length + dropped} line${lines.length + dropped === 1 ? '' : 's'}`);
     if (dropped) parts.push(`the first ${dropped} not kept here`);
     parts.push(ended ? 'ended' : 'live');
     status.textContent = parts.join(' · ');

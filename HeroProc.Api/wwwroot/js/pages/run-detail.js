@@ -60,7 +60,7 @@ export async function renderRunDetail({ main, params: [id], query, signal }) {
         h('h1', {}, `Run #${run.id}`, run.name ? ` · ${run.name}` : ''), h('span', { class: 'run-status' }, badge(run.status)),
         finished ? null : button('Cancel run', cancelRun, 'danger'),
         finished && run.status !== 'succeeded' && !run.service ? button('Retry', retryRun) : null),
-      h('dl', { class: 'facts' },
+      h('dl', { class: 'facts compact' },
         fact('Created', timeCell(run.createdAt)),
         fact('Started', timeCell(run.startedAt)),
         fact('Finished', timeCell(run.finishedAt)),

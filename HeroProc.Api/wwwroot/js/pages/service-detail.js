@@ -10,6 +10,8 @@ import { cpuText, memoryText, pidText, uptimeText } from '../service-status.js';
 const refreshMs = 2000;
 const maxLogLines = 5000;
 
+const unavailable = error => h('p', { class: 'muted' }, `Not available: ${error.message}`);
+
 export async function renderServiceDetail({ main, params: [name], signal }) {
   const deliver = holdEvents(['service'], signal);
   const path = `/api/services/${encodeURIComponent(name)}`;
@@ -48,7 +50,7 @@ export async function renderServiceDetail({ main, params: [name], signal }) {
           h('button', { type: 'button', onclick: () => control('start') }, 'Start'),
           h('button', { type: 'button', class: 'danger', onclick: () => control('stop') }, 'Stop'),
           h('button', { type: 'button', onclick: () => control('restart') }, 'Restart'))),
-      h('dl', { class: 'facts' },
+      h('dl', { class: 'facts compact' },
         service.description ? fact('Description', service.description) : null,
         fact('Wanted', service.wantedStatus),
         status.reason ? fact('Reason', status.reason) : null,
@@ -108,7 +110,11 @@ export async function renderServiceDetail({ main, params: [name], signal }) {
     const service = await api(path);
     if (signal.aborted) return;
     showHeader(service);
-    await Promise.all([showHistory(), showLogs(service.status.runId ?? null)]);
+    // History and logs are extras: when either cannot be read, the page still shows the service and its buttons.
+    await Promise.all([
+      showHistory().catch(error => replaceChildren(history, unavailable(error))),
+      showLogs(service.status.runId ?? null).catch(error => replaceChildren(logs, unavailable(error))),
+    ]);
     return service;
   }
 

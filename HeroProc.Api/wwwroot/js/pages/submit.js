@@ -18,7 +18,7 @@ export async function renderSubmit({ main, signal }) {
   if (signal.aborted) return;
   // Runs cannot name a service's actions (<service>.<action>), only standalone ones.
   const standalone = page.items.filter(action => !action.service);
-  main.append(h('h1', {}, 'Submit a run'), actionsForm(standalone), jsonForm());
+  main.append(h('h1', {}, 'Submit a run'), h('div', { class: 'pair' }, actionsForm(standalone), jsonForm()));
 }
 
 /** A labelled control with its own message area, linked by aria-describedby. */
