@@ -3,28 +3,29 @@ import { h } from './dom.js';
 import { onEvent, startEvents } from './events.js';
 import { startClock } from './format.js';
 import { reloadView, startRouter } from './router.js';
-import { renderAction, renderActions } from './pages/actions.js';
-import { renderOverview } from './pages/overview.js';
-import { renderRunDetail } from './pages/run-detail.js';
-import { renderRuns } from './pages/runs.js';
-import { renderServiceDetail } from './pages/service-detail.js';
-import { renderServices } from './pages/services.js';
-import { renderSubmit } from './pages/submit.js';
+
+// Pages load the stream before their data, so no change falls between the two (see startEvents).
+const eventsReady = startEvents();
+
+/** A page module loaded on first visit: a first paint fetches only the modules of the page it shows. */
+const page = (file, render) => async view => {
+  const [module] = await Promise.all([import(`./pages/${file}`), eventsReady]);
+  return module[render](view);
+};
 
 const routes = [
-  [/^\/$/, renderOverview, 'Overview'],
-  [/^\/runs$/, renderRuns, 'Runs'],
-  [/^\/runs\/(\d+)$/, renderRunDetail, 'Run'],
-  [/^\/services$/, renderServices, 'Services'],
-  [/^\/services\/([^/]+)$/, renderServiceDetail, 'Service'],
-  [/^\/actions$/, renderActions, 'Actions'],
-  [/^\/actions\/([^/]+)$/, renderAction, 'Action'],
-  [/^\/submit$/, renderSubmit, 'Submit'],
+  [/^\/$/, page('overview.js', 'renderOverview'), 'Overview'],
+  [/^\/runs$/, page('runs.js', 'renderRuns'), 'Runs'],
+  [/^\/runs\/(\d+)$/, page('run-detail.js', 'renderRunDetail'), 'Run'],
+  [/^\/services$/, page('services.js', 'renderServices'), 'Services'],
+  [/^\/services\/([^/]+)$/, page('service-detail.js', 'renderServiceDetail'), 'Service'],
+  [/^\/actions$/, page('actions.js', 'renderActions'), 'Actions'],
+  [/^\/actions\/([^/]+)$/, page('actions.js', 'renderAction'), 'Action'],
+  [/^\/submit$/, page('submit.js', 'renderSubmit'), 'Submit'],
 ];
 
 const notFound = ({ main }) => main.append(h('h1', {}, 'Not found'), h('p', {}, 'No such page. ', h('a', { href: '#/' }, 'Back to the overview.')));
 
-await startEvents();
 startRouter(document.getElementById('main'), routes, notFound);
 startClock();
 // The server could not replay what the stream missed: what the page shows may be stale, so load it again.

@@ -6,7 +6,7 @@ export function runTable(runs, caption) {
   return h('table', { class: 'data runs' },
     caption ? h('caption', {}, caption) : null,
     h('thead', {}, h('tr', {},
-      ['Run', 'Name', 'Status', 'Jobs', 'Tags', 'Origin', 'Created', 'Duration'].map(title => h('th', { scope: 'col' }, title)))),
+      ['Run', 'Name', 'Status', 'Jobs', 'Tags', 'Origin', 'Created', 'Duration'].map(title => h('th', { scope: 'col', class: title.toLowerCase() }, title)))),
     h('tbody', {}, runs.map(runRow)));
 }
 
@@ -16,8 +16,8 @@ export function runRow(run) {
     h('td', {}, run.name ?? h('span', { class: 'muted' }, '—')),
     h('td', {}, badge(run.status)),
     h('td', { class: 'job-counts' }, jobCountsText(run.jobCounts)),
-    h('td', {}, run.tags.map(tag => h('span', { class: 'tag' }, tag))),
-    h('td', {}, origin(run)),
+    h('td', { class: 'tags' }, run.tags.map(tag => h('span', { class: 'tag' }, tag))),
+    h('td', { class: 'origin' }, origin(run)),
     h('td', {}, timeCell(run.createdAt)),
     h('td', {}, durationCell(run.startedAt, run.finishedAt)));
 }

@@ -11,7 +11,7 @@ const runStatuses = ['pending', 'running', 'succeeded', 'failed', 'cancelled'];
 export async function renderOverview({ main, signal }) {
   const counts = h('section', { 'aria-labelledby': 'counts-title' }, h('h2', { id: 'counts-title' }, 'Runs by status'), h('p', { class: 'muted' }, 'Loading…'));
   const services = h('section', { 'aria-labelledby': 'services-title' }, h('h2', { id: 'services-title' }, 'Services'));
-  const latest = h('section', { 'aria-labelledby': 'latest-title' }, h('h2', { id: 'latest-title' }, 'Latest runs'));
+  const latest = h('section', { class: 'latest', 'aria-labelledby': 'latest-title' }, h('h2', { id: 'latest-title' }, 'Latest runs'));
   const server = h('section', { 'aria-labelledby': 'server-title' }, h('h2', { id: 'server-title' }, 'Server'));
   main.append(h('h1', {}, 'Overview'), counts, h('div', { class: 'columns' }, latest, services), server);
 
