@@ -40,7 +40,7 @@ function actionsForm(actions) {
   const picker = h('fieldset', { class: 'picker', id: 'run-actions', 'aria-describedby': 'run-actions-error' },
     h('legend', {}, 'Actions'),
     actions.length === 0
-      ? h('p', { class: 'muted' }, 'No standalone actions stored yet (PUT /api/actions/{name}); paste a run below instead.')
+      ? h('p', { class: 'muted' }, 'No standalone actions stored yet (PUT /api/actions/{name}); paste a run as JSON instead.')
       : actions.map(action => h('label', { class: 'choice' },
         h('input', { type: 'checkbox', name: 'actions', value: action.name }), ' ', action.name,
         action.description ? h('span', { class: 'muted' }, ` — ${action.description}`) : null)),
