@@ -6,13 +6,13 @@ const timeOnly = new Intl.DateTimeFormat(undefined, { timeStyle: 'medium' });
 const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
 
 /** "14 Mar 2026, 10:15:30" in the viewer's zone; today's times drop the date. */
-export function localTime(iso) {
+function localTime(iso) {
   const date = new Date(iso);
   return date.toDateString() === new Date().toDateString() ? timeOnly.format(date) : dateTime.format(date);
 }
 
 /** "3 minutes ago", "in 5 seconds". */
-export function timeAgo(iso, now = Date.now()) {
+function timeAgo(iso, now = Date.now()) {
   const seconds = Math.round((new Date(iso).getTime() - now) / 1000);
   const units = [['day', 86400], ['hour', 3600], ['minute', 60], ['second', 1]];
   const [unit, size] = units.find(([, size]) => Math.abs(seconds) >= size) ?? ['second', 1];

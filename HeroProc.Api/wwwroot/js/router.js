@@ -8,7 +8,7 @@ let renderCurrent = () => {};
 export const reloadView = () => renderCurrent();
 
 /** Parses location.hash into a path and its query parameters. */
-export function currentRoute() {
+function currentRoute() {
   const hash = location.hash.replace(/^#/, '') || '/';
   const [path, query = ''] = hash.split('?');
   return { path, query: new URLSearchParams(query) };

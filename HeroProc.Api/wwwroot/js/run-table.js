@@ -10,7 +10,7 @@ export function runTable(runs, caption) {
     h('tbody', {}, runs.map(runRow)));
 }
 
-export function runRow(run) {
+function runRow(run) {
   return h('tr', { dataset: { runId: run.id } },
     h('td', {}, h('a', { href: `#/runs/${run.id}` }, `#${run.id}`)),
     h('td', {}, run.name ?? h('span', { class: 'muted' }, '—')),
