@@ -6,6 +6,7 @@ using static Microsoft.Playwright.Assertions;
 namespace HeroProc.Tests.Browser;
 
 /// <summary>With a token configured, the dashboard asks for it, keeps it, and streams with it (access_token).</summary>
+[Collection(BrowserCollection.Name)]
 public sealed class AuthPromptTests(AuthDashboardFixture fixture) : IClassFixture<AuthDashboardFixture>
 {
     [SkippableFact(Timeout = 90_000)]

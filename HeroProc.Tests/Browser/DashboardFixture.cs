@@ -73,3 +73,13 @@ public sealed record DashboardSession(IBrowserContext Context, IPage Page) : IAs
 {
     public ValueTask DisposeAsync() => Context.DisposeAsync();
 }
+
+/// <summary>
+/// The browser test classes run one after the other (each class still has its own server and browser): a
+/// Chromium per class at once would crowd a 2-core machine and slow the timing-sensitive tests beside them.
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class BrowserCollection
+{
+    public const string Name = "Browser";
+}

@@ -10,6 +10,7 @@ namespace HeroProc.Tests.Browser;
 /// The dashboard in headless Chromium against the real server: what a person sees without reloading.
 /// Jobs that must be seen running wait for a flag file the test creates, so no test depends on timing.
 /// </summary>
+[Collection(BrowserCollection.Name)]
 public sealed class DashboardTests(DashboardFixture fixture) : IClassFixture<DashboardFixture>, IDisposable
 {
     readonly string _flags = Directory.CreateTempSubdirectory("heroproc-browser-").FullName;

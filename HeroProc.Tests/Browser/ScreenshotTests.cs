@@ -8,6 +8,7 @@ namespace HeroProc.Tests.Browser;
 /// <summary>
 /// Every main page renders its data, and its picture is saved to docs/ (README's Dashboard section shows them).
 /// </summary>
+[Collection(BrowserCollection.Name)]
 public sealed class ScreenshotTests(DashboardFixture fixture) : IClassFixture<DashboardFixture>
 {
     HttpClient Api => fixture.Server.Client;

@@ -5,6 +5,7 @@ using static Microsoft.Playwright.Assertions;
 namespace HeroProc.Tests.Browser;
 
 /// <summary>A service's page drives it: start, then stop, with the observed state shown live.</summary>
+[Collection(BrowserCollection.Name)]
 public sealed class ServicePageTests(DashboardFixture fixture) : IClassFixture<DashboardFixture>
 {
     [SkippableFact(Timeout = 90_000)]
