@@ -119,6 +119,7 @@ public static class HeroProcSetup
         app.UseStatusCodePages(StatusCodeProblems.WriteAsync);
         app.UseRequestBodyLimit();
         app.UseBearerTokens();
+        app.UseDashboard();
         app.UseHttpMetrics(options => options.SetMetricFactory(Metrics.WithCustomRegistry(app.Services.GetRequiredService<ServerMetrics>().Registry)));
         app.UseSwagger();
         app.UseSwaggerUI();
@@ -132,6 +133,26 @@ public static class HeroProcSetup
         app.MapSystem();
         app.MapEvents();
         app.MapServerMetrics();
+    }
+
+    /// <summary>
+    /// The dashboard: static files from the wwwroot copied beside the binary, so a server started from any working
+    /// directory serves it. It comes after the token check, which leaves every path outside /api and /metrics open:
+    /// the page holds no data and must load to ask for a token. Browsers revalidate (no-cache), so an upgrade is
+    /// never half old modules, half new.
+    /// </summary>
+    static void UseDashboard(this WebApplication app)
+    {
+        var root = Path.Combine(AppContext.BaseDirectory, "wwwroot");
+        if (!Directory.Exists(root))
+            return;  // a build without the dashboard still serves the API
+        var files = new Microsoft.Extensions.FileProviders.PhysicalFileProvider(root);
+        app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files });
+        app.UseStaticFiles(new StaticFileOptions
+        {
+            FileProvider = files,
+            OnPrepareResponse = context => context.Context.Response.Headers.CacheControl = "no-cache",
+        });
     }
 
     static string CamelCase(string name) => System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(name);
