@@ -56,9 +56,14 @@ public sealed class ScreenshotTests(DashboardFixture fixture) : IClassFixture<Da
         await Expect(page.Locator(".history tbody tr")).ToHaveCountAsync(4);
         await SaveAsync(page, "run-detail");
 
+        await (await Api.PostAsync("/api/services/web/start", null)).ExpectAsync(System.Net.HttpStatusCode.Accepted);
         await page.GotoAsync("/#/services");
-        await Expect(page.Locator("tr[data-service='web']")).ToContainTextAsync("web frontend");
+        await Expect(page.Locator("tr[data-service='web']")).ToContainTextAsync("running");
         await SaveAsync(page, "services");
+        await page.GotoAsync("/#/services/web");
+        await Expect(page.Locator(".service-state .badge")).ToHaveTextAsync("running");
+        await SaveAsync(page, "service-detail");
+        await (await Api.PostAsync("/api/services/web/stop", null)).ExpectAsync(System.Net.HttpStatusCode.Accepted);
 
         await page.GotoAsync("/#/submit");
         await Expect(page.GetByRole(AriaRole.Checkbox, new() { Name = "build" })).ToBeVisibleAsync();

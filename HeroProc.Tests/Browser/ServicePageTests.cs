@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using HeroProc.Tests.Infrastructure;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
@@ -25,11 +26,12 @@ public sealed class ServicePageTests(DashboardFixture fixture) : IClassFixture<D
         var start = await page.RunAndWaitForResponseAsync(
             () => page.GetByRole(AriaRole.Button, new() { Name = "Start", Exact = true }).ClickAsync(),
             response => response.Url.EndsWith("/api/services/clock/start"));
-        Skip.If(start.Status == 404, "services start/stop not implemented yet");
-
         Assert.Equal(202, start.Status);
         await Expect(state).ToHaveTextAsync("running");
+        var pid = (await fixture.Server.Client.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/services/clock"))
+            .GetProperty("status").GetProperty("pid").GetInt32();
         await page.GetByRole(AriaRole.Button, new() { Name = "Stop", Exact = true }).ClickAsync();
         await Expect(state).ToHaveTextAsync("stopped");
+        Assert.Empty(Engine.ProcessTable.LiveInGroup(pid));
     }
 }
