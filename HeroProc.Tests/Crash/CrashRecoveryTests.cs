@@ -20,19 +20,24 @@ public class CrashRecoveryTests
         await server.StartAsync();
         var client = server.Client;
         var marker = Path.Combine(server.DataDir, "appended.txt");
+        // The jobs wait for this file, created once the new server runs: however slowly the server
+        // comes back, they are still running then, and are adopted rather than found ended.
+        var go = Path.Combine(server.DataDir, "go");
+        var waitForGo = $"while [ ! -e {go} ]; do sleep 0.05; done";
         var run = await client.SubmitAsync(new
         {
             jobs = new object[]
             {
-                new { name = "slow", script = "sleep 2; echo done; exit 7" },
-                new { name = "chatty", script = "i=1; while [ $i -le 3000 ]; do echo line $i; i=$((i+1)); if [ $((i % 500)) -eq 0 ]; then sleep 0.3; fi; done" },
-                new { name = "append", script = $"echo once >> {marker}; sleep 2" },
+                new { name = "slow", script = $"{waitForGo}; echo done; exit 7" },
+                new { name = "chatty", script = $"i=1; while [ $i -le 3000 ]; do echo line $i; i=$((i+1)); if [ $i -eq 1500 ]; then {waitForGo}; fi; done" },
+                new { name = "append", script = $"echo once >> {marker}; {waitForGo}" },
             },
         });
         await client.WaitForRunAsync(run.Id, r => r.Jobs.All(j => j.Status == JobStatus.Running), "every job runs");
 
         await server.KillAsync();
         await server.StartAsync();
+        await File.WriteAllTextAsync(go, "");
         var ended = await client.WaitForRunEndAsync(run.Id, TimeSpan.FromSeconds(60));
 
         var slow = ended.Job("slow");

@@ -11,12 +11,15 @@ public class ShutdownTests
     {
         await using var server = new ServerProcess();
         await server.StartAsync();
-        var run = await server.Client.SubmitAsync(new { jobs = new[] { new { name = "long", script = "sleep 2; echo finished" } } });
+        // The job waits for this file, created after the restart: however slow the shutdown, it outlives it.
+        var go = Path.Combine(server.DataDir, "go");
+        var run = await server.Client.SubmitAsync(new { jobs = new[] { new { name = "long", script = $"while [ ! -e {go} ]; do sleep 0.05; done; echo finished" } } });
         var pid = await server.Client.WaitForPidAsync(run.Jobs[0].Id);
 
         await server.StopAsync();
         Assert.NotEmpty(ProcessTable.LiveInGroup(pid));
         await server.StartAsync();
+        await File.WriteAllTextAsync(go, "");
         var ended = await server.Client.WaitForRunEndAsync(run.Id);
 
         Assert.Equal(JobStatus.Succeeded, ended.Jobs[0].Status);
