@@ -130,11 +130,14 @@ public static class JobStateRepository
         return changed == 1;
     }
 
-    /// <summary>Asks the running attempt to stop (the first reason wins); true when a process should be signalled.</summary>
-    public static async Task<bool> RequestStopAsync(IDbTransaction tx, long jobId, string reason) =>
+    /// <summary>
+    /// Asks the running attempt to stop (the first reason wins); true when a process should be signalled.
+    /// With <paramref name="attempt"/>, only that attempt: a late request about an earlier one changes nothing.
+    /// </summary>
+    public static async Task<bool> RequestStopAsync(IDbTransaction tx, long jobId, string reason, int? attempt = null) =>
         await tx.Connection!.ExecuteAsync(
-            "UPDATE jobs SET stop_requested = COALESCE(stop_requested, @reason) WHERE id = @jobId AND status IN @Active",
-            new { jobId, reason, Active }, tx) == 1;
+            "UPDATE jobs SET stop_requested = COALESCE(stop_requested, @reason) WHERE id = @jobId AND status IN @Active AND (@attempt IS NULL OR attempt = @attempt)",
+            new { jobId, reason, Active, attempt }, tx) == 1;
 
     /// <summary>Cancels the job if it has not started (pending or retrying); true when it did.</summary>
     public static async Task<bool> CancelWaitingAsync(IDbTransaction tx, long jobId, DateTimeOffset now, string detail)
@@ -221,10 +224,14 @@ public static class JobStateRepository
             $"SELECT {JobRepository.Columns} FROM jobs WHERE run_id = @runId AND status IN @Unfinished ORDER BY id",
             new { runId, Unfinished }, tx)).AsList();
 
-    /// <summary>The earliest time a retrying job becomes due, for the scheduler's timer.</summary>
-    public static Task<DateTimeOffset?> NextRetryDueAsync(IDbTransaction tx) =>
+    /// <summary>
+    /// The earliest time after <paramref name="now"/> a retrying job becomes due, for the scheduler's timer.
+    /// Retries already due but blocked (a dependency, the cap, a pause) are looked at again on the wake that
+    /// unblocks them; they must not hide a later one.
+    /// </summary>
+    public static Task<DateTimeOffset?> NextRetryDueAsync(IDbTransaction tx, DateTimeOffset now) =>
         tx.Connection!.ExecuteScalarAsync<DateTimeOffset?>(
-            "SELECT MIN(next_attempt_at) FROM jobs WHERE status = 'retrying'", transaction: tx);
+            "SELECT MIN(next_attempt_at) FROM jobs WHERE status = 'retrying' AND next_attempt_at > @now", new { now }, tx);
 
     /// <summary>
     /// Oneshot jobs starting or running: what <c>MaxParallelJobs</c> caps (services' processes are not

@@ -30,6 +30,21 @@ public static class ProcessStateRepository
             "SELECT COUNT(*) FROM job_events WHERE job_id = @jobId AND status = 'retrying' AND at > @since",
             new { jobId, since }, tx);
 
+    /// <summary>The newest events of a process job kept beyond its restart window.</summary>
+    const int EventsKeptBeyondWindow = 100;
+
+    /// <summary>
+    /// Drops a long-lived process's history older than its restart window, keeping the newest events: a
+    /// process restarting for months must not grow <c>job_events</c> without bound. The window's events
+    /// stay, so the crash-loop count is exact.
+    /// </summary>
+    public static Task PruneEventsAsync(IDbTransaction tx, long jobId, DateTimeOffset windowStart) =>
+        tx.Connection!.ExecuteAsync(
+            """
+            DELETE FROM job_events WHERE job_id = @jobId AND at < @windowStart AND id <=
+                (SELECT id FROM job_events WHERE job_id = @jobId ORDER BY id DESC LIMIT 1 OFFSET @EventsKeptBeyondWindow)
+            """, new { jobId, windowStart, EventsKeptBeyondWindow }, tx);
+
     /// <summary>Running processes not yet counted as up: the supervisor's readiness check.</summary>
     public static async Task<IReadOnlyList<JobRow>> ListWaitingForReadyAsync(IDbTransaction tx) =>
         (await tx.Connection!.QueryAsync<JobRow>(

@@ -62,6 +62,11 @@ public static class RunRepository
         (await tx.Connection!.QueryAsync<long>(
             "SELECT id FROM runs WHERE status IN ('pending', 'running') ORDER BY id", transaction: tx)).AsList();
 
+    /// <summary>Ids of the services' runs not finished yet.</summary>
+    public static async Task<IReadOnlyList<long>> UnfinishedServiceRunIdsAsync(IDbTransaction tx) =>
+        (await tx.Connection!.QueryAsync<long>(
+            "SELECT id FROM runs WHERE service IS NOT NULL AND status IN ('pending', 'running') ORDER BY id", transaction: tx)).AsList();
+
     public static async Task<IReadOnlyList<JobCountRow>> JobCountsAsync(IDbTransaction tx, IReadOnlyCollection<long> runIds) =>
         runIds.Count == 0
             ? []

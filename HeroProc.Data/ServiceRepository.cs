@@ -103,5 +103,5 @@ public static class ServiceRepository
 
     public static async Task<int> StopAllAsync(IDbTransaction tx, DateTimeOffset now) =>
         await tx.Connection!.ExecuteAsync(
-            "UPDATE services SET wanted_status = 'stop', needs_run = 0, updated_at = @now WHERE wanted_status <> 'stop' OR needs_run = 1", new { now }, tx);
+            "UPDATE services SET wanted_status = 'stop', needs_run = 0, reason = NULL, updated_at = @now WHERE wanted_status <> 'stop' OR needs_run = 1 OR reason IS NOT NULL", new { now }, tx);
 }

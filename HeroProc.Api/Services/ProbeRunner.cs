@@ -98,7 +98,7 @@ public sealed class ProbeRunner(Db db, JobPaths paths, ServiceSignal signal, Cha
     {
         var stopping = await db.InTransactionAsync(async tx =>
         {
-            if (!await JobStateRepository.RequestStopAsync(tx, job.Id, "probe"))
+            if (!await JobStateRepository.RequestStopAsync(tx, job.Id, "probe", job.Attempt))
                 return false;
             if (service is not null)
                 await ServiceRepository.AddEventAsync(tx, service, "stopping", job.Name, clock.GetUtcNow(), detail);
@@ -146,29 +146,35 @@ public sealed class ProbeRunner(Db db, JobPaths paths, ServiceSignal signal, Cha
         return null;
     }
 
-    /// <summary>The command runs with sh in the job's directory and environment (secrets excepted); exit 0 passes.</summary>
+    /// <summary>
+    /// The command runs with sh in the job's directory and environment (secrets excepted), in a session and
+    /// process group of its own that is killed once it exits or times out: a probe leaves nothing behind.
+    /// Exit 0 passes.
+    /// </summary>
     async Task<string?> CheckCommandAsync(string command, ActionSpec spec, long jobId, CancellationToken ct)
     {
-        var start = new ProcessStartInfo("/bin/sh") { WorkingDirectory = spec.Cwd ?? paths.WorkDir(jobId), RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add("-c");
-        start.ArgumentList.Add(command);
+        // setsid execs in place (a child of the server is not a group leader): pid = pgid.
+        var start = new ProcessStartInfo("setsid") { WorkingDirectory = spec.Cwd ?? paths.WorkDir(jobId), RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in new[] { "/bin/sh", "-c", command })
+            start.ArgumentList.Add(argument);
         start.Environment.Clear();
         foreach (var (key, value) in ShimLauncher.BaseEnvironment.Concat(spec.Env ?? []))
             start.Environment[key] = value;
         using var process = Process.Start(start)!;
-        var output = process.StandardError.ReadToEndAsync(ct);
-        _ = process.StandardOutput.ReadToEndAsync(ct);
+        var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
+        var stdout = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
         try
         {
             await process.WaitForExitAsync(ct);
         }
-        catch (OperationCanceledException)
+        finally
         {
-            process.Kill(entireProcessTree: true);
+            Native.Signal(-process.Id, Native.SigKill);
             await process.WaitForExitAsync(CancellationToken.None);
-            throw;
         }
-        return process.ExitCode == 0 ? null : $"exit {process.ExitCode}{Tail(await output)}";
+        // Every writer is gone with the group: the pipes end now.
+        await stdout;
+        return process.ExitCode == 0 ? null : $"exit {process.ExitCode}{Tail(await stderr)}";
     }
 
     static string Tail(string stderr) => string.IsNullOrWhiteSpace(stderr) ? "" : ": " + stderr.Trim().Split('\n')[^1];

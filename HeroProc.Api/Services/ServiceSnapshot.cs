@@ -8,7 +8,11 @@ public abstract record ServiceStep(string Service)
 {
     public sealed record CreateRun(string Service) : ServiceStep(Service);
     public sealed record StopRun(string Service, long RunId, string Why) : ServiceStep(Service);
-    public sealed record Fail(string Service, string Reason, long? RunToStop) : ServiceStep(Service);
+    /// <summary>
+    /// The service fails because of <paramref name="Requirement"/>; taken only if neither the service nor the
+    /// requirement changed since the snapshot (same run, same wish for a new run).
+    /// </summary>
+    public sealed record Fail(string Service, string Reason, long? RunToStop, bool NeedsRun, string Requirement, long? RequirementRunId) : ServiceStep(Service);
     /// <summary>A dependent still running under <paramref name="Cause"/>, to stop or restart, is told to stop or restart too.</summary>
     public sealed record Want(string Service, WantedStatus Wanted, bool NeedsRun, string Cause) : ServiceStep(Service);
 }
@@ -51,8 +55,9 @@ public sealed class ServiceSnapshot
         var active = run is not null && !run.Status.IsFinished();
         var stopping = active && run!.CancelRequested;
         if (service.WantedStatus == WantedStatus.Start && service.Reason is null && (active || service.NeedsRun) &&
-            FailedRequirement(service) is { } reason)
-            return new ServiceStep.Fail(service.Name, reason, active && !stopping ? run!.Id : null);
+            FailedRequirement(service, waitingToStart: service.NeedsRun && !active) is { } failed)
+            return new ServiceStep.Fail(service.Name, failed.Reason, active && !stopping ? run!.Id : null, service.NeedsRun,
+                failed.Requirement, _graph.Find(failed.Requirement)?.RunId);
 
         if (active && !stopping && (service.WantedStatus == WantedStatus.Stop || service.NeedsRun))
         {
@@ -66,21 +71,30 @@ public sealed class ServiceSnapshot
         }
 
         if (service.WantedStatus == WantedStatus.Start && service.NeedsRun && !active &&
-            _graph.Requires(service.Name).All(r => ServiceStates.SatisfiesDependents(_states[r])) &&
+            _graph.Requires(service.Name).All(r => _states.TryGetValue(r, out var state) && ServiceStates.SatisfiesDependents(state)) &&
             _graph.After(service.Name).All(Settled))
             return new ServiceStep.CreateRun(service.Name);
         return null;
     }
 
-    /// <summary>The reason to fail a service whose requirement failed (or is no longer defined); null when none did.</summary>
-    string? FailedRequirement(ServiceRow service)
+    /// <summary>
+    /// The requirement that makes the service fail, with why: one that failed; or, for a service about to
+    /// start, one that is not defined. A running service keeps running when a redefine names a
+    /// requirement not defined yet: that only matters at its next start.
+    /// </summary>
+    (string Requirement, string Reason)? FailedRequirement(ServiceRow service, bool waitingToStart)
     {
         foreach (var required in _graph.Requires(service.Name))
         {
             if (_graph.Find(required) is null)
-                return $"requirement '{required}' is not defined";
-            if (_states[required] == ServiceState.Failed)
-                return $"requirement '{required}' failed";
+            {
+                if (waitingToStart)
+                    return (required, $"requirement '{required}' is not defined");
+            }
+            else if (_states[required] == ServiceState.Failed)
+            {
+                return (required, $"requirement '{required}' failed");
+            }
         }
         return null;
     }

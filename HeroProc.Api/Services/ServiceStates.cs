@@ -20,8 +20,9 @@ public static class ServiceStates
     {
         JobStatus.Pending or JobStatus.Starting => runStopping ? ServiceState.Stopping : ServiceState.Starting,
         JobStatus.Running when runStopping || job.StopRequested is not null => ServiceState.Stopping,
+        // Alive with its probe failing: degraded, whether or not it was ever up (dependents wait for ready_at).
+        JobStatus.Running when job.IsProcess && job.Health == "failing" => ServiceState.Degraded,
         JobStatus.Running when !job.IsProcess || job.ReadyAt is null => ServiceState.Starting,
-        JobStatus.Running when job.Health == "failing" => ServiceState.Degraded,
         JobStatus.Running => ServiceState.Running,
         JobStatus.Retrying => job.IsProcess ? ServiceState.Backoff : ServiceState.Starting,
         JobStatus.Succeeded => ServiceState.Completed,
@@ -35,9 +36,12 @@ public static class ServiceStates
         if (service.Reason is not null)
             return (ServiceState.Failed, service.Reason);
         var runActive = run is not null && !run.Status.IsFinished();
-        // Waiting for its requirements, or for its previous run to stop before a restart.
+        // Waiting for its requirements, or for its previous run to stop before a restart; or, wanted
+        // stopped, for its dependents to stop first.
         if (service.NeedsRun && service.WantedStatus == WantedStatus.Start)
             return (runActive ? ServiceState.Stopping : ServiceState.Starting, null);
+        if (service.WantedStatus == WantedStatus.Stop && runActive)
+            return (ServiceState.Stopping, null);
         if (run is null || jobs.Count == 0)
             return (ServiceState.Inactive, null);
         var runStopping = run.CancelRequested && runActive;

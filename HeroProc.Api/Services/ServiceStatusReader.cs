@@ -33,9 +33,10 @@ public sealed class ServiceStatusReader(ProcessSampler sampler, TimeProvider clo
             ? jobs.Where(j => j.IsProcess).Select(j => Process(j, runStopping)).ToList()
             : DefinedProcesses(service, actions);
         var first = processes.FirstOrDefault();
-        // A probe that has not answered yet counts for neither.
+        // Passing only when every probed process passes; one that has not answered yet makes it neither.
+        var probed = jobs.Where(j => j.IsProcess && ApiJson.Deserialize<ActionSpec>(j.SpecJson).Probe is not null).Select(j => j.Name).ToHashSet();
         var health = processes.Any(p => p.Health == Health.Failing) ? Health.Failing
-            : processes.Any(p => p.Health == Health.Passing) ? Health.Passing
+            : probed.Count > 0 && processes.Where(p => probed.Contains(p.Action)).All(p => p.Health == Health.Passing) ? Health.Passing
             : Health.None;
         var measured = processes.Where(p => p.MemoryBytes is not null).ToList();
         return new ServiceStatus(

@@ -94,8 +94,12 @@ public sealed class ServiceSupervisor(
             case ServiceStep.Fail fail:
                 async Task<bool> FailIfStillStarting(IDbTransaction tx)
                 {
+                    // A start or restart of either service since the snapshot (a new run wished for or made) wins.
                     if (await ServiceRepository.GetAsync(tx, fail.Service) is not { WantedStatus: WantedStatus.Start, Reason: null } row ||
-                        row.RunId != fail.RunToStop && fail.RunToStop is not null)
+                        row.NeedsRun != fail.NeedsRun || fail.RunToStop is not null && row.RunId != fail.RunToStop)
+                        return false;
+                    if (await ServiceRepository.GetAsync(tx, fail.Requirement) is { } requirement &&
+                        (requirement.NeedsRun || requirement.RunId != fail.RequirementRunId))
                         return false;
                     await ServiceRepository.FailAsync(tx, fail.Service, fail.Reason);
                     await ServiceRepository.AddEventAsync(tx, fail.Service, "failed", null, clock.GetUtcNow(), fail.Reason);

@@ -54,12 +54,12 @@ public static class ServicesApi
             : Problems.NotFound($"service '{name}'");
 
     public static async Task<Results<Created<ServiceResponse>, Ok<ServiceResponse>, ValidationProblem>> Define(
-        string name, ServiceDefinition definition, Db db, ServiceStatusReader statuses, TimeProvider clock, CancellationToken ct)
+        string name, ServiceDefinition definition, Db db, ServiceStatusReader statuses, ServiceSignal supervisor, TimeProvider clock, CancellationToken ct)
     {
         if (!Names.IsResource(name))
             return RequestErrors.Of("name", Names.ResourceRule).ToProblem();
 
-        return await db.InTransactionAsync<Results<Created<ServiceResponse>, Ok<ServiceResponse>, ValidationProblem>>(async tx =>
+        var result = await db.InTransactionAsync<Results<Created<ServiceResponse>, Ok<ServiceResponse>, ValidationProblem>>(async tx =>
         {
             var existing = await ServiceRepository.GetAsync(tx, name);
             var actions = definition.Actions!.Select(a => (Name: a.Name!, Spec: ((ActionSpec)a).Normalized())).ToList();
@@ -77,6 +77,9 @@ public static class ServicesApi
             var response = (await ServiceLoader.LoadAsync(tx, name, statuses))!;
             return existing is null ? TypedResults.Created($"/api/services/{name}", response) : TypedResults.Ok(response);
         }, ct);
+        // A new 'requires' or 'after' may let a waiting service start, or hold one back: the supervisor looks again.
+        supervisor.Wake();
+        return result;
     }
 
     public static Task<Results<NoContent, ProblemHttpResult>> Delete(string name, Db db, CancellationToken ct) =>

@@ -146,6 +146,8 @@ public sealed class AttemptRunner(
                 handle.RequestStop();
             using var timeout = StartTimeout(spec, handle, attemptStartedAt, exited);
             using var probing = spec is { Kind: ActionKind.Process, Probe: not null } ? probes.Start(job, spec, handle) : null;
+            // A process that has exited is not probed while its last output is stored: a failure now means nothing.
+            _ = exited.ContinueWith(_ => probing?.Dispose(), TaskScheduler.Default);
             try
             {
                 var ingestor = await LogIngestor.OpenAsync(db, paths, job.Id, job.Attempt, masks, vault.CarryProtector, CancellationToken.None);
@@ -302,8 +304,9 @@ public sealed class AttemptRunner(
     /// <summary>A service's process: its restart policy decides, counting the restarts within its window.</summary>
     static async Task<AttemptEnd> DecideRestartAsync(System.Data.IDbTransaction tx, JobRow row, RunRow run, ShimStatus? status, ActionSpec spec, DateTimeOffset now)
     {
-        var window = TimeSpan.FromSeconds(spec.RestartPolicy!.WindowSecs!.Value);
-        var restarts = await ProcessStateRepository.RestartsSinceAsync(tx, row.Id, now - window);
+        var windowStart = now - TimeSpan.FromSeconds(spec.RestartPolicy!.WindowSecs!.Value);
+        await ProcessStateRepository.PruneEventsAsync(tx, row.Id, windowStart);
+        var restarts = await ProcessStateRepository.RestartsSinceAsync(tx, row.Id, windowStart);
         var uptime = now - (row.AttemptStartedAt ?? now);
         return RestartDecision.Decide(status, row.StopRequested, run.CancelRequested, spec, uptime, restarts, row.RestartStreak, now, Random.Shared);
     }

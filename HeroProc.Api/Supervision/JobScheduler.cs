@@ -9,7 +9,7 @@ namespace HeroProc.Api.Supervision;
 /// that matters or until the next retry is due, never polling in a loop.
 /// </summary>
 public sealed class JobScheduler(
-    Db db, SystemState state, SchedulerSignal signal, AttemptRunner runner, ActiveAttempts active, ChangePublisher publisher,
+    Db db, SystemState state, SchedulerSignal signal, AttemptRunner runner, ActiveAttempts active, ChangePublisher publisher, JobControl control,
     StartupRecovery recovery, IOptions<HeroProcOptions> options, TimeProvider clock, ILogger<JobScheduler> logger) : BackgroundService
 {
     readonly HashSet<Task> _attempts = [];
@@ -34,8 +34,8 @@ public sealed class JobScheduler(
                 // A pass that started jobs may have left capacity a saturated run could not use: look again
                 // at once. Otherwise sleep until woken, or until a retry falls due; a retry already due that
                 // could not start waits for a wake (a job's end, a resume), never in a busy loop.
-                var due = await db.ReadAsync(JobStateRepository.NextRetryDueAsync, stopping);
-                until = claimed > 0 ? now : due > now ? due : null;
+                var due = await db.ReadAsync(tx => JobStateRepository.NextRetryDueAsync(tx, now), stopping);
+                until = claimed > 0 ? now : due;
             }
             catch (Exception e) when (!stopping.IsCancellationRequested)
             {
@@ -90,6 +90,10 @@ public sealed class JobScheduler(
         await base.StopAsync(cancellationToken);
         if (!options.Value.StopJobsOnShutdown)
             return;
+        // A service's run is stopped whole, processes waiting to restart included: the next start gives
+        // the services still wanted started a fresh run.
+        foreach (var runId in await db.ReadAsync(RunRepository.UnfinishedServiceRunIdsAsync, cancellationToken))
+            await control.StopServiceRunAsync(runId, _ => Task.FromResult(true), cancellationToken);
         foreach (var handle in active.All)
         {
             // Recorded as cancelled: stopped on purpose, not failed.

@@ -79,7 +79,7 @@ public static class SystemApi
     static readonly TimeSpan WipeStopTimeout = TimeSpan.FromSeconds(10);
 
     public static async Task<Results<Ok<WipeResponse>, ProblemHttpResult>> Wipe(WipeRequest request, bool? definitions, Db db,
-        JobControl control, JobPaths paths, SystemState state, SchedulerSignal scheduler, TimeProvider clock, CancellationToken ct)
+        JobControl control, JobPaths paths, SystemState state, SchedulerSignal scheduler, Services.ServiceSignal services, TimeProvider clock, CancellationToken ct)
     {
         state.Wiping = true;
         try
@@ -116,6 +116,7 @@ public static class SystemApi
         {
             state.Wiping = false;
             scheduler.Wake();
+            services.Wake();
         }
     }
 

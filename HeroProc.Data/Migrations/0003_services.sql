@@ -22,3 +22,5 @@ ALTER TABLE jobs ADD COLUMN last_exit_code INTEGER;
 -- The scheduler looks for services' processes to start on every pass: this keeps that look from
 -- walking every pending oneshot job.
 CREATE INDEX ix_jobs_process_status ON jobs (status, id) WHERE kind = 'process';
+-- A process's restarts within its window are counted from its history at every exit.
+CREATE INDEX ix_job_events_restarts ON job_events (job_id, status, at);
