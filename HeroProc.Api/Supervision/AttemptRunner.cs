@@ -48,7 +48,9 @@ public sealed class AttemptRunner(
             Directory.CreateDirectory(paths.WorkDir(job.Id));
 
         // Secrets are read at the start, not at submit: a secret deleted meanwhile fails the job, saying which.
-        var (secrets, missing) = await db.ReadAsync(tx => vault.RevealAsync(tx, spec.Secrets ?? []));
+        var (secrets, missing) = spec.Secrets is { Count: > 0 } names
+            ? await db.ReadAsync(tx => vault.RevealAsync(tx, names))
+            : (new Dictionary<string, string>(), []);
         if (missing.Count > 0)
         {
             await EndAsync(job, null, new ShimStatus(null, null, $"secret '{missing[0]}' no longer exists"), null);
