@@ -98,6 +98,30 @@ public sealed class DependencyOrderTests
         Assert.All(before.Values, s => Assert.Empty(ProcessTable.LiveInGroup(s.Status.Pid!.Value)));
     }
 
+    [Fact]
+    public async Task After_orders_without_requiring()
+    {
+        await using var app = new HeroProcApp();
+        var client = app.CreateClient();
+        await client.DefineAsync("x", [Process("main", restartPolicy: new { minUptimeMs = 500 })]);
+        await client.DefineAsync("y", [Process("main")], after: ["x"]);
+
+        // Alone, y starts without x: 'after' is no requirement.
+        await client.RequestAsync("y", "start");
+        await client.WaitForStateAsync("y", ServiceState.Running);
+        Assert.Equal((ServiceState.Inactive, WantedStatus.Stop), ((await client.GetServiceAsync("x")).Status.State, (await client.GetServiceAsync("x")).WantedStatus));
+
+        // Started together, y waits until x has settled (running), then starts.
+        await client.RequestAsync("y", "stop");
+        await client.WaitForStateAsync("y", ServiceState.Stopped);
+        await client.RequestAsync("x", "start");
+        await client.RequestAsync("y", "start");
+        await client.WaitForStateAsync("y", ServiceState.Running);
+        var xRunning = (await RunningAtAsync(client, "x"))["x"];
+        var yRun = await client.GetRunAsync((await client.GetServiceAsync("y")).Status.RunId!.Value);
+        Assert.True(yRun.CreatedAt >= xRunning, $"y's run was created {yRun.CreatedAt:O}, x was running at {xRunning:O}");
+    }
+
     /// <summary>The process job of each service's current run.</summary>
     static async Task<Dictionary<string, HeroProc.Api.Runs.JobResponse>> JobsOfServicesAsync(HttpClient client, params string[] names)
     {
