@@ -24,8 +24,8 @@ public class ServiceApiEdgeTests
         await using var app = new HeroProcApp();
         var client = app.Client();
         var probe = new DatabaseProbe(app.DatabasePath);
-        await client.DefineServiceAsync("api", [ServiceTestKit.Process()], requires: ["db"]);
-        await client.DefineServiceAsync("web", [ServiceTestKit.Process()], requires: ["api"]);
+        await client.DefineAsync("api", [ServiceArrange.Process()], requires: ["db"]);
+        await client.DefineAsync("web", [ServiceArrange.Process()], requires: ["api"]);
         var before = probe.RowCounts();
 
         var direct = await client.PostAsync("/api/services/api/start", null);
@@ -40,7 +40,7 @@ public class ServiceApiEdgeTests
             probe.Query<(string, string, long)>("SELECT name, wanted_status, needs_run FROM services ORDER BY name"));
         foreach (var name in new[] { "api", "web" })
         {
-            var service = await client.ServiceAsync(name);
+            var service = await client.GetServiceAsync(name);
             Assert.Equal((WantedStatus.Stop, ServiceState.Inactive, (long?)null), (service.WantedStatus, service.Status.State, service.Status.RunId));
             Assert.Empty(await client.ServiceRunsAsync(name));
         }
@@ -53,12 +53,11 @@ public class ServiceApiEdgeTests
         var client = app.Client();
         var probe = new DatabaseProbe(app.DatabasePath);
         // Its processes ignore the stop signal, so stopping takes stopTimeoutSecs: a window in which the run is still active.
-        await client.DefineServiceAsync("x", [ServiceTestKit.Process(script: "trap '' TERM; while :; do sleep 0.1; done", stopTimeoutSecs: 2)]);
-        await client.ControlServiceAsync("x", "start");
-        var pid = (await client.WaitForRunningAsync("x")).Status.Pid!.Value;
+        var stubborn = ServiceArrange.Process(script: "trap '' TERM; while :; do sleep 0.1; done", stopTimeoutSecs: 2);
+        var pid = (await client.DefineAndStartAsync("x", stubborn)).Status.Pid!.Value;
 
         var whileStarted = await client.DeleteAsync("/api/services/x");
-        await client.ControlServiceAsync("x", "stop");
+        await client.RequestAsync("x", "stop");
         var whileStopping = await client.DeleteAsync("/api/services/x");
 
         Assert.Contains("x", ProblemAssert.Text(await ProblemAssert.IsProblemAsync(whileStarted, HttpStatusCode.Conflict)));
@@ -73,7 +72,7 @@ public class ServiceApiEdgeTests
         Assert.Equal(0, probe.RowCounts()["services"]);
         Assert.Empty(probe.Query<string>("SELECT name FROM actions"));
         Assert.Empty(probe.Violations());
-        await ServiceTestKit.NoProcessLeftAsync(app.DataDir);
+        await ServiceArrange.NoProcessLeftAsync(app.DataDir);
     }
 
     [Fact(Timeout = 60_000)]
@@ -81,9 +80,7 @@ public class ServiceApiEdgeTests
     {
         await using var app = new HeroProcApp();
         var client = app.Client();
-        await client.DefineServiceAsync("x", [ServiceTestKit.Process()]);
-        await client.ControlServiceAsync("x", "start");
-        var running = await client.WaitForRunningAsync("x");
+        var running = await client.DefineAndStartAsync("x");
         var runId = running.Status.RunId!.Value;
         var run = await client.GetRunAsync(runId);
         var jobId = Assert.Single(run.Jobs).Id;
@@ -97,19 +94,18 @@ public class ServiceApiEdgeTests
         await ProblemAssert.IsProblemAsync(cancelRun, HttpStatusCode.Conflict);
         await ProblemAssert.IsProblemAsync(retryRun, HttpStatusCode.Conflict);
         await ProblemAssert.IsProblemAsync(cancelJob, HttpStatusCode.Conflict);
-        var after = await client.ServiceAsync("x");
+        var after = await client.GetServiceAsync("x");
         Assert.Equal((ServiceState.Running, running.Status.Pid, runId), (after.Status.State, after.Status.Pid, after.Status.RunId));
-        Assert.True(ServiceTestKit.IsAlive(running.Status.Pid!.Value));
+        Assert.True(ServiceArrange.IsAlive(running.Status.Pid!.Value));
         Assert.Equal(RunStatus.Running, (await client.GetRunAsync(runId)).Status);
 
         // Once stopped, the run is cancelled: a plain cancelled run could be retried, a service's may not.
-        await client.ControlServiceAsync("x", "stop");
-        await client.WaitForStoppedAsync("x");
+        await client.StopAndWaitAsync("x");
         Assert.Equal(RunStatus.Cancelled, (await client.GetRunAsync(runId)).Status);
         var retryStopped = await client.PostAsync($"/api/runs/{runId}/retry", null);
         Assert.Contains("service", ProblemAssert.Text(await ProblemAssert.IsProblemAsync(retryStopped, HttpStatusCode.Conflict)));
         Assert.Single(await client.ServiceRunsAsync("x"));
-        await ServiceTestKit.NoProcessLeftAsync(app.DataDir);
+        await ServiceArrange.NoProcessLeftAsync(app.DataDir);
     }
 
     [Fact(Timeout = 60_000)]
@@ -118,7 +114,7 @@ public class ServiceApiEdgeTests
         await using var app = new HeroProcApp(paused: true);
         var client = app.Client();
         var probe = new DatabaseProbe(app.DatabasePath);
-        await client.DefineServiceAsync("known", [ServiceTestKit.Process()]);
+        await client.DefineAsync("known", [ServiceArrange.Process()]);
         var before = probe.RowCounts();
 
         foreach (var name in new[] { "nope", "Bad", "a.b", "-dash", "known.main" })
@@ -142,7 +138,7 @@ public class ServiceApiEdgeTests
     {
         await using var app = new HeroProcApp(paused: true);
         var client = app.Client();
-        await client.DefineServiceAsync("x", [ServiceTestKit.Process()]);
+        await client.DefineAsync("x", [ServiceArrange.Process()]);
 
         var one = (await client.GetAsync("/api/services/x")).ExpectAsync<JsonElement>(HttpStatusCode.OK);
         var listed = (await client.GetAsync("/api/services")).ExpectAsync<JsonElement>(HttpStatusCode.OK);
@@ -163,7 +159,7 @@ public class ServiceApiEdgeTests
     {
         await using var app = new HeroProcApp();
         var client = app.Client();
-        await client.DefineServiceAsync("x", [ServiceTestKit.Process(script: "echo hello from x; echo oops >&2; exec sleep 1000")]);
+        await client.DefineAsync("x", [ServiceArrange.Process(script: "echo hello from x; echo oops >&2; exec sleep 1000")]);
 
         var logs = await (await client.GetAsync("/api/services/x/logs")).ExpectAsync<JsonElement>(HttpStatusCode.OK);
 
@@ -171,7 +167,7 @@ public class ServiceApiEdgeTests
         Assert.Equal(0, logs.GetProperty("lines").GetArrayLength());
         Assert.True(logs.GetProperty("complete").GetBoolean());
 
-        var started = await client.ControlServiceAsync("x", "start");
+        var started = await client.RequestAsync("x", "start");
         Assert.NotNull(started.Status.Since);
         var runId = (await client.WaitForRunningAsync("x")).Status.RunId;
         SeenLogs? seen = null;
@@ -186,9 +182,8 @@ public class ServiceApiEdgeTests
         Assert.Equal(["stderr: oops", "stdout: hello from x"], seen.Lines.Order());
         Assert.False(seen.Complete, "the process still runs");
 
-        await client.ControlServiceAsync("x", "stop");
-        await client.WaitForStoppedAsync("x");
-        await ServiceTestKit.NoProcessLeftAsync(app.DataDir);
+        await client.StopAndWaitAsync("x");
+        await ServiceArrange.NoProcessLeftAsync(app.DataDir);
     }
 
     [Fact(Timeout = 60_000)]
@@ -196,11 +191,11 @@ public class ServiceApiEdgeTests
     {
         await using var app = new HeroProcApp();
         var client = app.Client();
-        await client.DefineServiceAsync("fed", [ServiceTestKit.Process()]);
+        await client.DefineAsync("fed", [ServiceArrange.Process()]);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         await using var events = await client.OpenEventStreamAsync("/api/events", timeout.Token);
 
-        await client.ControlServiceAsync("fed", "start");
+        await client.RequestAsync("fed", "start");
         var states = new List<string>();
         long lastId = 0;
         while (!states.Contains("running"))
@@ -223,9 +218,8 @@ public class ServiceApiEdgeTests
         }
 
         Assert.Equal("starting", states[0]);
-        await client.ControlServiceAsync("fed", "stop");
-        await client.WaitForStoppedAsync("fed");
-        await ServiceTestKit.NoProcessLeftAsync(app.DataDir);
+        await client.StopAndWaitAsync("fed");
+        await ServiceArrange.NoProcessLeftAsync(app.DataDir);
     }
 
     [Fact(Timeout = 60_000)]
@@ -233,24 +227,20 @@ public class ServiceApiEdgeTests
     {
         await using var app = new HeroProcApp();
         var client = app.Client();
-        await client.DefineServiceAsync("x", [ServiceTestKit.Process(script: "echo version one; exec sleep 1000")]);
-        await client.ControlServiceAsync("x", "start");
-        var first = await client.WaitForRunningAsync("x");
+        var first = await client.DefineAndStartAsync("x", ServiceArrange.Process(script: "echo version one; exec sleep 1000"));
         var pid = first.Status.Pid!.Value;
 
-        await client.DefineServiceAsync("x", [ServiceTestKit.Process(script: "echo version two; exec sleep 1000")]);
+        await client.DefineAsync("x", [ServiceArrange.Process(script: "echo version two; exec sleep 1000")]);
         // Make the supervisor pass over every service: another service started after the redefine is running.
-        await client.DefineServiceAsync("poke", [ServiceTestKit.Process()]);
-        await client.ControlServiceAsync("poke", "start");
-        await client.WaitForRunningAsync("poke");
+        await client.DefineAndStartAsync("poke");
 
-        var redefined = await client.ServiceAsync("x");
+        var redefined = await client.GetServiceAsync("x");
         Assert.Equal((ServiceState.Running, pid, first.Status.RunId), (redefined.Status.State, redefined.Status.Pid!.Value, redefined.Status.RunId));
-        Assert.True(ServiceTestKit.IsAlive(pid), "the old process still runs");
+        Assert.True(ServiceArrange.IsAlive(pid), "the old process still runs");
         Assert.Equal("echo version two; exec sleep 1000", Assert.Single(redefined.Actions).Script);
         Assert.Contains((await client.ServiceLogsAsync("x")).Lines, l => l.Text == "version one");
 
-        await client.ControlServiceAsync("x", "restart");
+        await client.RequestAsync("x", "restart");
         var restarted = await client.WaitForServiceAsync("x", s => s.Status.RunId != first.Status.RunId && s.Status.State == ServiceState.Running,
             "runs again from a new run");
         await EngineArrange.UntilAsync(async () => (await client.ServiceLogsAsync("x")).Lines.Any(l => l.Text == "version two"),
@@ -258,14 +248,12 @@ public class ServiceApiEdgeTests
 
         Assert.DoesNotContain((await client.ServiceLogsAsync("x")).Lines, l => l.Text == "version one");
         Assert.NotEqual(pid, restarted.Status.Pid);
-        Assert.False(ServiceTestKit.IsAlive(pid), "the old process was stopped");
+        Assert.False(ServiceArrange.IsAlive(pid), "the old process was stopped");
         Assert.Equal(2, (await client.ServiceRunsAsync("x")).Count);
 
-        await client.ControlServiceAsync("x", "stop");
-        await client.ControlServiceAsync("poke", "stop");
-        await client.WaitForStoppedAsync("x");
-        await client.WaitForStoppedAsync("poke");
-        await ServiceTestKit.NoProcessLeftAsync(app.DataDir);
+        await client.StopAndWaitAsync("x");
+        await client.StopAndWaitAsync("poke");
+        await ServiceArrange.NoProcessLeftAsync(app.DataDir);
     }
 
     [Fact(Timeout = 60_000)]
@@ -273,19 +261,17 @@ public class ServiceApiEdgeTests
     {
         await using var app = new HeroProcApp();
         var client = app.Client();
-        await client.DefineServiceAsync("b", [ServiceTestKit.Process()]);
-        await client.DefineServiceAsync("a", [ServiceTestKit.Process()], requires: ["b"]);
-        await client.ControlServiceAsync("a", "start");
-        var pids = new[] { (await client.WaitForRunningAsync("a")).Status.Pid!.Value, (await client.WaitForRunningAsync("b")).Status.Pid!.Value };
+        var (a, b) = await client.StartPairAsync();
+        var pids = new[] { a.Status.Pid!.Value, b.Status.Pid!.Value };
 
         var wipe = await client.PostJsonAsync("/api/system/wipe", new { confirm = "wipe" });
 
         var deleted = (await wipe.ExpectAsync<JsonElement>(HttpStatusCode.OK)).GetProperty("deleted");
         Assert.Equal((2, 2), (deleted.GetProperty("runs").GetInt32(), deleted.GetProperty("jobs").GetInt32()));
-        Assert.All(pids, pid => Assert.False(ServiceTestKit.IsAlive(pid), $"process {pid} was stopped by the wipe"));
+        Assert.All(pids, pid => Assert.False(ServiceArrange.IsAlive(pid), $"process {pid} was stopped by the wipe"));
         foreach (var name in new[] { "a", "b" })
         {
-            var service = await client.ServiceAsync(name);
+            var service = await client.GetServiceAsync(name);
             Assert.Equal(WantedStatus.Stop, service.WantedStatus);
             Assert.Equal((ServiceState.Inactive, (long?)null), (service.Status.State, service.Status.RunId));
             Assert.Single(service.Actions);
@@ -293,7 +279,7 @@ public class ServiceApiEdgeTests
         var probe = new DatabaseProbe(app.DatabasePath);
         Assert.Empty(probe.Query<string>("SELECT name FROM services WHERE needs_run = 1 OR wanted_status = 'start'"));
         Assert.Empty(probe.Violations());
-        await ServiceTestKit.NoProcessLeftAsync(app.DataDir);
+        await ServiceArrange.NoProcessLeftAsync(app.DataDir);
     }
 
     [Fact(Timeout = 120_000)]
@@ -302,10 +288,10 @@ public class ServiceApiEdgeTests
         await using var app = new HeroProcApp();
         var client = app.Client();
         var probe = new DatabaseProbe(app.DatabasePath);
-        await client.DefineServiceAsync("c", [ServiceTestKit.Process()]);
-        await client.DefineServiceAsync("b", [ServiceTestKit.Process()], requires: ["c"]);
-        await client.DefineServiceAsync("a", [ServiceTestKit.Process()], requires: ["b"]);
-        await client.ControlServiceAsync("a", "start");
+        await client.DefineAsync("c", [ServiceArrange.Process()]);
+        await client.DefineAsync("b", [ServiceArrange.Process()], requires: ["c"]);
+        await client.DefineAsync("a", [ServiceArrange.Process()], requires: ["b"]);
+        await client.RequestAsync("a", "start");
         foreach (var name in Chain)
             await client.WaitForRunningAsync(name);
         // Every service with every verb, twice or more, in a shuffled order.
@@ -330,8 +316,8 @@ public class ServiceApiEdgeTests
         }, "every service has settled where it is wanted", TimeSpan.FromSeconds(30), () => lastSeen);
 
         Assert.Empty(probe.Query<string>("SELECT name FROM services WHERE needs_run = 1"));
-        Assert.Empty(probe.Query<string>(ServiceTestKit.ActiveServiceRunsSql + " AND service IN (SELECT name FROM services WHERE wanted_status = 'stop')"));
-        Assert.Empty(probe.Query<string>(ServiceTestKit.ActiveServiceRunsSql + " GROUP BY service HAVING COUNT(*) > 1"));
+        Assert.Empty(probe.Query<string>(ServiceArrange.ActiveServiceRunsSql + " AND service IN (SELECT name FROM services WHERE wanted_status = 'stop')"));
+        Assert.Empty(probe.Query<string>(ServiceArrange.ActiveServiceRunsSql + " GROUP BY service HAVING COUNT(*) > 1"));
         // Wanted started implies every requirement wanted started: each request changed its closure in one transaction.
         Assert.Empty(probe.Query<string>(
             """
@@ -340,11 +326,11 @@ public class ServiceApiEdgeTests
             """));
         foreach (var name in Chain)
         {
-            var service = await client.ServiceAsync(name);
-            var activeRuns = probe.Scalar<long>($"SELECT COUNT(*) FROM ({ServiceTestKit.ActiveServiceRunsSql} AND service = @name)", new { name });
+            var service = await client.GetServiceAsync(name);
+            var activeRuns = probe.Scalar<long>($"SELECT COUNT(*) FROM ({ServiceArrange.ActiveServiceRunsSql} AND service = @name)", new { name });
             if (service.WantedStatus == WantedStatus.Start)
             {
-                Assert.True(ServiceTestKit.IsAlive(service.Status.Pid!.Value), $"{name}'s process is alive");
+                Assert.True(ServiceArrange.IsAlive(service.Status.Pid!.Value), $"{name}'s process is alive");
                 Assert.Equal(1, activeRuns);
             }
             else
@@ -355,31 +341,29 @@ public class ServiceApiEdgeTests
         }
         Assert.Empty(probe.Violations());
 
-        await client.ControlServiceAsync("c", "stop");
-        foreach (var name in Chain)
-            await client.WaitForStoppedAsync(name);
-        Assert.Empty(probe.Query<string>(ServiceTestKit.ActiveServiceRunsSql));
-        await ServiceTestKit.NoProcessLeftAsync(app.DataDir);
+        await client.StopAndWaitAsync("c", "a", "b");
+        Assert.Empty(probe.Query<string>(ServiceArrange.ActiveServiceRunsSql));
+        await ServiceArrange.NoProcessLeftAsync(app.DataDir);
     }
     [Fact(Timeout = 60_000)]
     public async Task A_service_requiring_a_oneshot_only_service_starts_once_that_one_has_completed()
     {
         await using var app = new HeroProcApp();
         var client = app.Client();
-        await client.DefineServiceAsync("setup", [new { name = "prepare", kind = "oneshot", script = "echo prepared" }]);
-        await client.DefineServiceAsync("web", [ServiceTestKit.Process()], requires: ["setup"]);
+        await client.DefineAsync("setup", [new { name = "prepare", kind = "oneshot", script = "echo prepared" }]);
+        await client.DefineAsync("web", [ServiceArrange.Process()], requires: ["setup"]);
 
-        await client.ControlServiceAsync("web", "start");
+        await client.RequestAsync("web", "start");
 
         await client.WaitForServiceAsync("setup", s => s.Status.State == ServiceState.Completed, "has completed");
         // API.md: a dependent waits until its requirements are running or completed.
         var web = await client.WaitForRunningAsync("web", TimeSpan.FromSeconds(10));
         Assert.Equal(WantedStatus.Start, web.WantedStatus);
 
-        await client.ControlServiceAsync("setup", "stop");
+        await client.RequestAsync("setup", "stop");
         await client.WaitForServiceAsync("web", s => s.WantedStatus == WantedStatus.Stop && s.Status.Pid is null &&
                                                      s.Status.State is ServiceState.Stopped or ServiceState.Inactive, "is stopped");
-        await ServiceTestKit.NoProcessLeftAsync(app.DataDir);
+        await ServiceArrange.NoProcessLeftAsync(app.DataDir);
     }
 
     [Fact(Timeout = 60_000)]
@@ -388,13 +372,13 @@ public class ServiceApiEdgeTests
         await using var app = new HeroProcApp();
         var client = app.Client();
         var gate = Path.Combine(app.SharedDir(), "fail-now");
-        await client.DefineServiceAsync("db", [new
+        await client.DefineAsync("db", [new
         {
-            name = "main", kind = "process", restart = "never", restartPolicy = new { minUptimeMs = ServiceTestKit.MinUptimeMs },
+            name = "main", kind = "process", restart = "never", restartPolicy = new { minUptimeMs = ServiceArrange.MinUptimeMs },
             script = $"while [ ! -e '{gate}' ]; do sleep 0.05; done; exit 3",
         }]);
-        await client.DefineServiceAsync("web", [ServiceTestKit.Process()], requires: ["db"]);
-        await client.ControlServiceAsync("web", "start");
+        await client.DefineAsync("web", [ServiceArrange.Process()], requires: ["db"]);
+        await client.RequestAsync("web", "start");
         var webPid = (await client.WaitForRunningAsync("web")).Status.Pid!.Value;
 
         File.WriteAllText(gate, "");
@@ -402,40 +386,35 @@ public class ServiceApiEdgeTests
         await client.WaitForServiceAsync("db", s => s.Status.State == ServiceState.Failed, "has failed");
         var web = await client.WaitForServiceAsync("web", s => s.Status.State == ServiceState.Failed, "has failed too", TimeSpan.FromSeconds(10));
         Assert.Contains("db", web.Status.Reason);
-        await EngineArrange.UntilAsync(() => Task.FromResult(!ServiceTestKit.IsAlive(webPid)), "web's process was stopped");
+        await EngineArrange.UntilAsync(() => Task.FromResult(!ServiceArrange.IsAlive(webPid)), "web's process was stopped");
 
-        await client.ControlServiceAsync("db", "stop");
-        await ServiceTestKit.NoProcessLeftAsync(app.DataDir);
+        await client.RequestAsync("db", "stop");
+        await ServiceArrange.NoProcessLeftAsync(app.DataDir);
     }
     [Fact(Timeout = 60_000)]
     public async Task Restart_of_a_required_service_stops_its_running_dependent_first_and_starts_it_again_after()
     {
         await using var app = new HeroProcApp();
         var client = app.Client();
-        await client.DefineServiceAsync("b", [ServiceTestKit.Process()]);
-        await client.DefineServiceAsync("a", [ServiceTestKit.Process()], requires: ["b"]);
-        await client.ControlServiceAsync("a", "start");
-        var before = (A: await client.WaitForRunningAsync("a"), B: await client.WaitForRunningAsync("b"));
+        var before = await client.StartPairAsync();
 
-        await client.ControlServiceAsync("b", "restart");
+        await client.RequestAsync("b", "restart");
 
         var b = await client.WaitForServiceAsync("b", s => s.Status.RunId != before.B.Status.RunId && s.Status.State == ServiceState.Running, "runs again");
         var a = await client.WaitForServiceAsync("a", s => s.Status.RunId != before.A.Status.RunId && s.Status.State == ServiceState.Running, "runs again");
         Assert.Equal((WantedStatus.Start, WantedStatus.Start), (a.WantedStatus, b.WantedStatus));
-        Assert.False(ServiceTestKit.IsAlive(before.A.Status.Pid!.Value) || ServiceTestKit.IsAlive(before.B.Status.Pid!.Value), "the old processes were stopped");
+        Assert.False(ServiceArrange.IsAlive(before.A.Status.Pid!.Value) || ServiceArrange.IsAlive(before.B.Status.Pid!.Value), "the old processes were stopped");
         var (oldA, oldB) = (await client.GetRunAsync(before.A.Status.RunId!.Value), await client.GetRunAsync(before.B.Status.RunId!.Value));
         Assert.Equal((RunStatus.Cancelled, RunStatus.Cancelled), (oldA.Status, oldB.Status));
         Assert.True(oldA.Jobs[0].FinishedAt <= oldB.Jobs[0].FinishedAt, "the dependent stopped before the service it requires");
         var newA = await client.GetRunAsync(a.Status.RunId!.Value);
-        var bRunningAt = (await client.ServiceHistoryAsync("b")).Last(e => e.State == "running").At;
+        var bRunningAt = (await client.ServiceEventsAsync("b")).Last(e => e.State == "running").At;
         Assert.True(bRunningAt <= newA.CreatedAt, "the dependent started again once the restarted service was running");
-        Assert.Contains(await client.ServiceHistoryAsync("a"), e => e.Detail == "restart requested through 'b'");
+        Assert.Contains(await client.ServiceEventsAsync("a"), e => e.Detail == "restart requested through 'b'");
         Assert.Equal(2, (await client.ServiceRunsAsync("a")).Count);
 
-        await client.ControlServiceAsync("b", "stop");
-        await client.WaitForStoppedAsync("a");
-        await client.WaitForStoppedAsync("b");
-        await ServiceTestKit.NoProcessLeftAsync(app.DataDir);
+        await client.StopAndWaitAsync("b", "a");
+        await ServiceArrange.NoProcessLeftAsync(app.DataDir);
     }
 
     [Fact(Timeout = 60_000)]
@@ -443,18 +422,16 @@ public class ServiceApiEdgeTests
     {
         await using var app = new HeroProcApp();
         var client = app.Client();
-        await client.DefineServiceAsync("x", [ServiceTestKit.Process()]);
-        await client.ControlServiceAsync("x", "start");
-        var pid = (await client.WaitForRunningAsync("x")).Status.Pid!.Value;
+        var pid = (await client.DefineAndStartAsync("x")).Status.Pid!.Value;
 
         await (await client.PostJsonAsync("/api/system/wipe?definitions=true", new { confirm = "wipe" })).ExpectAsync(HttpStatusCode.OK);
 
-        Assert.False(ServiceTestKit.IsAlive(pid), "the service's process was stopped by the wipe");
+        Assert.False(ServiceArrange.IsAlive(pid), "the service's process was stopped by the wipe");
         Assert.Empty(await client.ServiceListAsync());
         await ProblemAssert.IsProblemAsync(await client.GetAsync("/api/services/x"), HttpStatusCode.NotFound);
         var counts = new DatabaseProbe(app.DatabasePath).RowCounts();
         Assert.Equal((0, 0, 0, 0), (counts["services"], counts["actions"], counts["runs"], counts["service_events"]));
-        await ServiceTestKit.NoProcessLeftAsync(app.DataDir);
+        await ServiceArrange.NoProcessLeftAsync(app.DataDir);
     }
     /// <summary>
     /// The supervisor stops the dependents of a stopped service one by one, from the snapshot its pass
@@ -467,21 +444,21 @@ public class ServiceApiEdgeTests
         await using var app = new HeroProcApp();
         var client = app.Client();
         var probe = new DatabaseProbe(app.DatabasePath);
-        await client.DefineServiceAsync("base", [ServiceTestKit.Process()]);
+        await client.DefineAsync("base", [ServiceArrange.Process()]);
         var dependents = Enumerable.Range(0, 30).Select(i => $"d{i:D2}").ToList();
         foreach (var name in dependents)
-            await client.DefineServiceAsync(name, [ServiceTestKit.Process()], requires: ["base"]);
+            await client.DefineAsync(name, [ServiceArrange.Process()], requires: ["base"]);
         const string Dependents = "SELECT s.name FROM services s JOIN runs r ON r.id = s.run_id WHERE s.name LIKE 'd%' AND r.cancel_requested = @cancelled ORDER BY s.id";
 
         string? target = null;
         for (var attempt = 0; attempt < 5 && target is null; attempt++)
         {
             foreach (var name in dependents)
-                await client.ControlServiceAsync(name, "start");
+                await client.RequestAsync(name, "start");
             foreach (var name in dependents)
                 await client.WaitForRunningAsync(name);
 
-            await client.ControlServiceAsync("base", "stop");
+            await client.RequestAsync("base", "stop");
             // The pass has begun stopping the dependents: start one whose turn has not come yet.
             var deadline = DateTime.UtcNow.AddSeconds(10);
             while (probe.Query<string>(Dependents, new { cancelled = 1 }).Count == 0)
@@ -490,7 +467,7 @@ public class ServiceApiEdgeTests
             if (notYet.Count >= 2)
             {
                 target = notYet[^1];
-                await client.ControlServiceAsync(target, "start");
+                await client.RequestAsync(target, "start");
             }
             foreach (var name in dependents.Where(d => d != target))
                 await client.WaitForStoppedAsync(name);
@@ -501,11 +478,11 @@ public class ServiceApiEdgeTests
         var service = await client.WaitForServiceAsync(target!, s => s.Status.State == ServiceState.Running && s.Status.Pid is not null,
             "runs, as it was last asked to", TimeSpan.FromSeconds(10));
         Assert.Equal(WantedStatus.Start, service.WantedStatus);
-        Assert.True(ServiceTestKit.IsAlive(service.Status.Pid!.Value));
+        Assert.True(ServiceArrange.IsAlive(service.Status.Pid!.Value));
         Assert.Equal(ServiceState.Running, (await client.WaitForRunningAsync("base")).Status.State);
 
-        await client.ControlServiceAsync("base", "stop");
+        await client.RequestAsync("base", "stop");
         await client.WaitForStoppedAsync(target!);
-        await ServiceTestKit.NoProcessLeftAsync(app.DataDir);
+        await ServiceArrange.NoProcessLeftAsync(app.DataDir);
     }
 }

@@ -14,24 +14,12 @@ namespace HeroProc.Tests.Services;
 /// </summary>
 public class ServiceBootTests
 {
-    /// <summary>a requires b; each has one long-running process.</summary>
-    static async Task DefineChainAsync(HttpClient client)
-    {
-        await client.DefineServiceAsync("b", [ServiceTestKit.Process()]);
-        await client.DefineServiceAsync("a", [ServiceTestKit.Process()], requires: ["b"]);
-    }
-
     /// <summary>
     /// A barrier on the supervisor after a boot: a service started now is running only after the
     /// supervisor's boot step and at least one pass over every service, so whatever the boot decided for
     /// the others has been done by then.
     /// </summary>
-    static async Task SupervisorHasSettledAsync(HttpClient client)
-    {
-        await client.DefineServiceAsync("sentinel", [ServiceTestKit.Process()]);
-        await client.ControlServiceAsync("sentinel", "start");
-        await client.WaitForRunningAsync("sentinel");
-    }
+    static Task SupervisorHasSettledAsync(HttpClient client) => client.DefineAndStartAsync("sentinel");
 
     static async Task WaitReadyAsync(HttpClient client) =>
         await EngineArrange.UntilAsync(async () => (await client.GetAsync("/readyz")).StatusCode == HttpStatusCode.OK, "the server is ready");
@@ -43,16 +31,14 @@ public class ServiceBootTests
         await server.StartAsync();
         var client = server.Client;
         var probe = new DatabaseProbe(server.DatabasePath);
-        await DefineChainAsync(client);
-        await client.ControlServiceAsync("a", "start");
-        var before = (A: await client.WaitForRunningAsync("a"), B: await client.WaitForRunningAsync("b"));
+        var before = await client.StartPairAsync();
 
         await server.StopAsync();
 
         // The graceful stop ended the processes, and left both services wanted started.
-        Assert.False(ServiceTestKit.IsAlive(before.A.Status.Pid!.Value), "a's process was stopped at shutdown");
-        Assert.False(ServiceTestKit.IsAlive(before.B.Status.Pid!.Value), "b's process was stopped at shutdown");
-        await ServiceTestKit.NoProcessLeftAsync(server.DataDir, TimeSpan.FromSeconds(5));
+        Assert.False(ServiceArrange.IsAlive(before.A.Status.Pid!.Value), "a's process was stopped at shutdown");
+        Assert.False(ServiceArrange.IsAlive(before.B.Status.Pid!.Value), "b's process was stopped at shutdown");
+        await ServiceArrange.NoProcessLeftAsync(server.DataDir, TimeSpan.FromSeconds(5));
         Assert.Equal(["start", "start"], probe.Query<string>("SELECT wanted_status FROM services WHERE name IN ('a', 'b') ORDER BY name"));
 
         await server.StartAsync();
@@ -61,12 +47,12 @@ public class ServiceBootTests
 
         Assert.NotEqual(before.A.Status.RunId, a.Status.RunId);
         Assert.NotEqual(before.B.Status.RunId, b.Status.RunId);
-        Assert.True(ServiceTestKit.IsAlive(a.Status.Pid!.Value) && ServiceTestKit.IsAlive(b.Status.Pid!.Value), "both processes are up");
+        Assert.True(ServiceArrange.IsAlive(a.Status.Pid!.Value) && ServiceArrange.IsAlive(b.Status.Pid!.Value), "both processes are up");
         Assert.Equal((WantedStatus.Start, WantedStatus.Start), (a.WantedStatus, b.WantedStatus));
         Assert.Equal(2, (await client.ServiceRunsAsync("a")).Count);
         Assert.Equal(2, (await client.ServiceRunsAsync("b")).Count);
-        var aEvents = await client.ServiceHistoryAsync("a");
-        var bEvents = await client.ServiceHistoryAsync("b");
+        var aEvents = await client.ServiceEventsAsync("a");
+        var bEvents = await client.ServiceEventsAsync("b");
         Assert.Contains(aEvents, e => e.Detail == "started at server boot");
         Assert.Contains(bEvents, e => e.Detail == "started at server boot");
         // Dependency order: a's new run was created only once b's new process counted as running.
@@ -78,10 +64,8 @@ public class ServiceBootTests
         Assert.True(bRun.Jobs[0].StartedAt < aRun.Jobs[0].StartedAt, "b's process started before a's");
         Assert.True(bRunningAt < aRunningAt, "b counted as running before a");
 
-        await client.ControlServiceAsync("b", "stop");
-        await client.WaitForStoppedAsync("a");
-        await client.WaitForStoppedAsync("b");
-        await ServiceTestKit.NoProcessLeftAsync(server.DataDir);
+        await client.StopAndWaitAsync("b", "a");
+        await ServiceArrange.NoProcessLeftAsync(server.DataDir);
     }
 
     [Fact(Timeout = 120_000)]
@@ -90,38 +74,33 @@ public class ServiceBootTests
         await using var server = new ServerProcess();
         await server.StartAsync();
         var client = server.Client;
-        await DefineChainAsync(client);
-        await client.ControlServiceAsync("a", "start");
-        var before = (A: await client.WaitForRunningAsync("a"), B: await client.WaitForRunningAsync("b"));
+        var before = await client.StartPairAsync();
         var (aPid, bPid) = (before.A.Status.Pid!.Value, before.B.Status.Pid!.Value);
 
         await server.KillAsync();
-        Assert.True(ServiceTestKit.IsAlive(aPid) && ServiceTestKit.IsAlive(bPid), "the processes outlive the server's crash");
+        Assert.True(ServiceArrange.IsAlive(aPid) && ServiceArrange.IsAlive(bPid), "the processes outlive the server's crash");
         await server.StartAsync();
         await WaitReadyAsync(client);
         await SupervisorHasSettledAsync(client);
 
-        var a = await client.ServiceAsync("a");
-        var b = await client.ServiceAsync("b");
+        var a = await client.GetServiceAsync("a");
+        var b = await client.GetServiceAsync("b");
         Assert.Equal((ServiceState.Running, aPid, before.A.Status.RunId, 0), (a.Status.State, a.Status.Pid!.Value, a.Status.RunId, a.Status.Restarts));
         Assert.Equal((ServiceState.Running, bPid, before.B.Status.RunId, 0), (b.Status.State, b.Status.Pid!.Value, b.Status.RunId, b.Status.Restarts));
-        Assert.True(ServiceTestKit.IsAlive(aPid) && ServiceTestKit.IsAlive(bPid), "the same processes still run");
+        Assert.True(ServiceArrange.IsAlive(aPid) && ServiceArrange.IsAlive(bPid), "the same processes still run");
         Assert.Single(ProcessTable.LiveInGroup(aPid));
         Assert.Single(ProcessTable.LiveInGroup(bPid));
         Assert.Single(await client.ServiceRunsAsync("a"));
         Assert.Single(await client.ServiceRunsAsync("b"));
-        Assert.DoesNotContain(await client.ServiceHistoryAsync("a"), e => e.Detail == "started at server boot");
-        Assert.DoesNotContain(await client.ServiceHistoryAsync("b"), e => e.Detail == "started at server boot");
+        Assert.DoesNotContain(await client.ServiceEventsAsync("a"), e => e.Detail == "started at server boot");
+        Assert.DoesNotContain(await client.ServiceEventsAsync("b"), e => e.Detail == "started at server boot");
         var recovery = JsonDocument.Parse(await client.GetStringAsync("/api/system")).RootElement.GetProperty("recovery");
         Assert.Equal(2, recovery.GetProperty("adopted").GetInt32());
 
-        await client.ControlServiceAsync("b", "stop");
-        await client.ControlServiceAsync("sentinel", "stop");
-        await client.WaitForStoppedAsync("a");
-        await client.WaitForStoppedAsync("b");
-        await client.WaitForStoppedAsync("sentinel");
-        Assert.False(ServiceTestKit.IsAlive(aPid) || ServiceTestKit.IsAlive(bPid), "the re-adopted processes were stopped");
-        await ServiceTestKit.NoProcessLeftAsync(server.DataDir);
+        await client.StopAndWaitAsync("b", "a");
+        await client.StopAndWaitAsync("sentinel");
+        Assert.False(ServiceArrange.IsAlive(aPid) || ServiceArrange.IsAlive(bPid), "the re-adopted processes were stopped");
+        await ServiceArrange.NoProcessLeftAsync(server.DataDir);
     }
 
     [Fact(Timeout = 120_000)]
@@ -131,17 +110,15 @@ public class ServiceBootTests
         await server.StartAsync();
         var client = server.Client;
         var probe = new DatabaseProbe(server.DatabasePath);
-        await DefineChainAsync(client);
-        await client.ControlServiceAsync("a", "start");
-        var before = (A: await client.WaitForRunningAsync("a"), B: await client.WaitForRunningAsync("b"));
+        var before = await client.StartPairAsync();
 
-        var answer = await client.ControlServiceAsync("b", "stop");
+        var answer = await client.RequestAsync("b", "stop");
 
         Assert.Equal(WantedStatus.Stop, answer.WantedStatus);
-        Assert.Equal(WantedStatus.Stop, (await client.ServiceAsync("a")).WantedStatus);
+        Assert.Equal(WantedStatus.Stop, (await client.GetServiceAsync("a")).WantedStatus);
         await client.WaitForStoppedAsync("a");
         await client.WaitForStoppedAsync("b");
-        Assert.False(ServiceTestKit.IsAlive(before.A.Status.Pid!.Value) || ServiceTestKit.IsAlive(before.B.Status.Pid!.Value), "both processes ended");
+        Assert.False(ServiceArrange.IsAlive(before.A.Status.Pid!.Value) || ServiceArrange.IsAlive(before.B.Status.Pid!.Value), "both processes ended");
         var (aRun, bRun) = (await client.GetRunAsync(before.A.Status.RunId!.Value), await client.GetRunAsync(before.B.Status.RunId!.Value));
         Assert.True(aRun.Jobs[0].FinishedAt <= bRun.Jobs[0].FinishedAt, "the dependent a stopped before b, which it requires");
         Assert.Equal([("a", "stop", 0L), ("b", "stop", 0L)],
@@ -158,18 +135,17 @@ public class ServiceBootTests
             return services.All(s => s.WantedStatus == WantedStatus.Stop && s.Status.State == ServiceState.Stopped);
         }, "a and b stay wanted stopped and stopped", TimeSpan.FromMilliseconds(500));
 
-        var a = await client.ServiceAsync("a");
-        var b = await client.ServiceAsync("b");
+        var a = await client.GetServiceAsync("a");
+        var b = await client.GetServiceAsync("b");
         Assert.Equal((before.A.Status.RunId, (int?)null), (a.Status.RunId, a.Status.Pid));
         Assert.Equal((before.B.Status.RunId, (int?)null), (b.Status.RunId, b.Status.Pid));
         Assert.Single(await client.ServiceRunsAsync("a"));
         Assert.Single(await client.ServiceRunsAsync("b"));
-        Assert.Empty(probe.Query<string>(ServiceTestKit.ActiveServiceRunsSql + " AND service IN ('a', 'b')"));
-        Assert.DoesNotContain(await client.ServiceHistoryAsync("a"), e => e.Detail == "started at server boot");
-        Assert.DoesNotContain(await client.ServiceHistoryAsync("b"), e => e.Detail == "started at server boot");
+        Assert.Empty(probe.Query<string>(ServiceArrange.ActiveServiceRunsSql + " AND service IN ('a', 'b')"));
+        Assert.DoesNotContain(await client.ServiceEventsAsync("a"), e => e.Detail == "started at server boot");
+        Assert.DoesNotContain(await client.ServiceEventsAsync("b"), e => e.Detail == "started at server boot");
 
-        await client.ControlServiceAsync("sentinel", "stop");
-        await client.WaitForStoppedAsync("sentinel");
-        await ServiceTestKit.NoProcessLeftAsync(server.DataDir);
+        await client.StopAndWaitAsync("sentinel");
+        await ServiceArrange.NoProcessLeftAsync(server.DataDir);
     }
 }

@@ -34,11 +34,11 @@ public class ServiceStatusLoadTests
         var names = Enumerable.Range(0, ServiceCount).Select(Name).ToList();
         // Eight definers at a time: each define is its own transaction.
         await Parallel.ForEachAsync(names, new ParallelOptions { MaxDegreeOfParallelism = 8 },
-            async (name, _) => await client.DefineServiceAsync(name, [ServiceTestKit.Process()]));
+            async (name, _) => await client.DefineAsync(name, [ServiceArrange.Process()]));
         var steady = names.Take(20).ToHashSet();
         var toggled = names.Skip(20).Take(10).ToHashSet();
         foreach (var name in steady)
-            await client.ControlServiceAsync(name, "start");
+            await client.RequestAsync(name, "start");
         var pids = new Dictionary<string, int>();
         foreach (var name in steady)
             pids[name] = (await client.WaitForRunningAsync(name)).Status.Pid!.Value;
@@ -86,11 +86,11 @@ public class ServiceStatusLoadTests
         await UntilAllMeasuredAsync(client, steady);
 
         foreach (var name in steady.Concat(toggled))
-            await client.ControlServiceAsync(name, "stop");
+            await client.RequestAsync(name, "stop");
         foreach (var name in steady.Concat(toggled))
             await client.WaitForServiceAsync(name, s => s.Status.State is ServiceState.Stopped or ServiceState.Inactive && s.Status.Pid is null, "is stopped");
-        await ServiceTestKit.NoProcessLeftAsync(app.DataDir);
-        Assert.Empty(new DatabaseProbe(app.DatabasePath).Query<string>(ServiceTestKit.ActiveServiceRunsSql));
+        await ServiceArrange.NoProcessLeftAsync(app.DataDir);
+        Assert.Empty(new DatabaseProbe(app.DatabasePath).Query<string>(ServiceArrange.ActiveServiceRunsSql));
     }
 
     /// <summary>One answer of the list: every service once, in name order, each status consistent with itself.</summary>
@@ -134,7 +134,7 @@ public class ServiceStatusLoadTests
             {
                 if (service.WantedStatus != WantedStatus.Start || status.State != ServiceState.Running || status.Pid != pids[service.Name])
                     Problem($"a steady service not running as pid {pids[service.Name]}");
-                else if (!ServiceTestKit.IsAlive(status.Pid.Value))
+                else if (!ServiceArrange.IsAlive(status.Pid.Value))
                     Problem("its pid is not alive in /proc");
             }
             else if (service.Name.CompareTo(Name(30)) >= 0)
@@ -159,9 +159,7 @@ public class ServiceStatusLoadTests
     {
         await using var app = new HeroProcApp();
         var client = app.Client();
-        await client.DefineServiceAsync("burner", [ServiceTestKit.Process(script: "while :; do :; done")]);
-        await client.ControlServiceAsync("burner", "start");
-        await client.WaitForRunningAsync("burner");
+        await client.DefineAndStartAsync("burner", ServiceArrange.Process(script: "while :; do :; done"));
 
         // The sampler looks every 2 s; a percentage needs two looks.
         var service = await client.WaitForServiceAsync("burner", s => s.Status.CpuPercent > 0 && s.Status.MemoryBytes > 0,
@@ -173,10 +171,9 @@ public class ServiceStatusLoadTests
         Assert.True(service.Status.CpuPercent > 10, $"a busy loop uses a good part of a core, not {service.Status.CpuPercent} %");
         Assert.True(service.Status.UptimeSecs >= 0);
 
-        await client.ControlServiceAsync("burner", "stop");
-        var stopped = await client.WaitForStoppedAsync("burner");
+        var stopped = await client.StopAndWaitAsync("burner");
         Assert.Null(stopped.Status.CpuPercent);
         Assert.Null(stopped.Status.MemoryBytes);
-        await ServiceTestKit.NoProcessLeftAsync(app.DataDir);
+        await ServiceArrange.NoProcessLeftAsync(app.DataDir);
     }
 }

@@ -2,7 +2,7 @@ using HeroProc.Api.Services;
 using HeroProc.Data;
 using HeroProc.Tests.Engine;
 using HeroProc.Tests.Infrastructure;
-using static HeroProc.Tests.Supervision.ServiceArrange;
+using static HeroProc.Tests.Services.ServiceArrange;
 
 namespace HeroProc.Tests.Supervision;
 
@@ -14,9 +14,9 @@ public sealed class DependencyOrderTests
     {
         await using var app = new HeroProcApp();
         var client = app.CreateClient();
-        await client.DefineAsync("c", [Process("main")]);
-        await client.DefineAsync("b", [Process("main")], requires: ["c"]);
-        await client.DefineAsync("a", [Process("main")], requires: ["b"]);
+        await client.DefineAsync("c", [Process()]);
+        await client.DefineAsync("b", [Process()], requires: ["c"]);
+        await client.DefineAsync("a", [Process()], requires: ["b"]);
 
         await client.RequestAsync("a", "start");
         foreach (var name in new[] { "a", "b", "c" })
@@ -50,7 +50,7 @@ public sealed class DependencyOrderTests
         var crash = Path.Combine(app.DataDir, "crash-now");
         await client.DefineAsync("db", [Process("main", $"while [ ! -e {crash} ]; do sleep 0.05; done; exit 2",
             new { delayMs = 0, minUptimeMs = 100, maxRestarts = 1 })]);
-        await client.DefineAsync("web", [Process("main")], requires: ["db"]);
+        await client.DefineAsync("web", [Process()], requires: ["db"]);
         await client.RequestAsync("web", "start");
         var webPid = (await client.WaitForStateAsync("web", ServiceState.Running)).Status.Pid!.Value;
 
@@ -76,8 +76,8 @@ public sealed class DependencyOrderTests
     {
         await using var app = new HeroProcApp();
         var client = app.CreateClient();
-        await client.DefineAsync("db", [Process("main")]);
-        await client.DefineAsync("web", [Process("main")], requires: ["db"]);
+        await client.DefineAsync("db", [Process()]);
+        await client.DefineAsync("web", [Process()], requires: ["db"]);
         await client.RequestAsync("web", "start");
         var before = new Dictionary<string, ServiceResponse>
         {
@@ -103,8 +103,8 @@ public sealed class DependencyOrderTests
     {
         await using var app = new HeroProcApp();
         var client = app.CreateClient();
-        await client.DefineAsync("x", [Process("main", restartPolicy: new { minUptimeMs = 500 })]);
-        await client.DefineAsync("y", [Process("main")], after: ["x"]);
+        await client.DefineAsync("x", [Process(restartPolicy: new { minUptimeMs = 500 })]);
+        await client.DefineAsync("y", [Process()], after: ["x"]);
 
         // Alone, y starts without x: 'after' is no requirement.
         await client.RequestAsync("y", "start");

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using HeroProc.Api.Services;
 using HeroProc.Tests.Infrastructure;
-using static HeroProc.Tests.Supervision.ServiceArrange;
+using static HeroProc.Tests.Services.ServiceArrange;
 
 namespace HeroProc.Tests.Supervision;
 
@@ -18,7 +18,7 @@ public sealed class ProbeTests
         var client = app.CreateClient();
         var healthy = Path.Combine(app.DataDir, "healthy");
         await File.WriteAllTextAsync(healthy, "");
-        await client.DefineAsync("api", [Process("main", probe: new { type = "command", target = $"test -e {healthy}", intervalSecs = 1, failureThreshold = 1 })]);
+        await client.DefineAsync("api", [Process(probe: FastProbe("command", $"test -e {healthy}"))]);
         await client.RequestAsync("api", "start");
 
         var running = await client.WaitForStateAsync("api", ServiceState.Running, ProbeDeadline);
@@ -44,8 +44,8 @@ public sealed class ProbeTests
         var client = app.CreateClient();
         var healthy = Path.Combine(app.DataDir, "healthy");
         await File.WriteAllTextAsync(healthy, "");
-        await client.DefineAsync("api", [Process("main", restartPolicy: new { delayMs = 0, minUptimeMs = 100 },
-            probe: new { type = "command", target = $"test -e {healthy}", intervalSecs = 1, failureThreshold = 1, restartAfter = 2 })]);
+        await client.DefineAsync("api", [Process(restartPolicy: new { delayMs = 0, minUptimeMs = 100 },
+            probe: FastProbe("command", $"test -e {healthy}", restartAfter: 2))]);
         await client.RequestAsync("api", "start");
         var first = await client.WaitForStateAsync("api", ServiceState.Running, ProbeDeadline);
 
@@ -70,9 +70,9 @@ public sealed class ProbeTests
         listener.Start();
         var tcpPort = ((IPEndPoint)listener.LocalEndpoint).Port;
         var httpPort = FreePort();
-        await client.DefineAsync("tcp", [Process("main", probe: new { type = "tcp", target = $"127.0.0.1:{tcpPort}", intervalSecs = 1, failureThreshold = 1 })]);
+        await client.DefineAsync("tcp", [Process(probe: FastProbe("tcp", $"127.0.0.1:{tcpPort}"))]);
         await client.DefineAsync("http", [Process("main", $"exec python3 -m http.server {httpPort} --bind 127.0.0.1",
-            probe: new { type = "http", target = $"http://127.0.0.1:{httpPort}/", intervalSecs = 1, failureThreshold = 1 })]);
+            probe: FastProbe("http", $"http://127.0.0.1:{httpPort}/"))]);
         await client.RequestAsync("tcp", "start");
         await client.RequestAsync("http", "start");
 

@@ -4,7 +4,7 @@ using HeroProc.Api.Services;
 using HeroProc.Tests.Engine;
 using HeroProc.Tests.Infrastructure;
 using Microsoft.Extensions.Time.Testing;
-using static HeroProc.Tests.Supervision.ServiceArrange;
+using static HeroProc.Tests.Services.ServiceArrange;
 
 namespace HeroProc.Tests.Supervision;
 

@@ -1,7 +1,7 @@
 using System.Net;
 using HeroProc.Api.Services;
 using HeroProc.Tests.Infrastructure;
-using static HeroProc.Tests.Supervision.ServiceArrange;
+using static HeroProc.Tests.Services.ServiceArrange;
 
 namespace HeroProc.Tests.Supervision;
 
@@ -38,12 +38,12 @@ public sealed class SupervisionEdgeTests
     {
         await using var app = new HeroProcApp();
         var client = app.CreateClient();
-        await client.DefineAsync("web", [Process("main")]);
-        await client.DefineAsync("other", [Process("main")]);
+        await client.DefineAsync("web", [Process()]);
+        await client.DefineAsync("other", [Process()]);
         await client.RequestAsync("web", "start");
         var pid = (await client.WaitForStateAsync("web", ServiceState.Running)).Status.Pid;
 
-        await client.DefineAsync("web", [Process("main")], requires: ["cache"]);
+        await client.DefineAsync("web", [Process()], requires: ["cache"]);
         // Another service's start makes the supervisor look at everything again.
         await client.RequestAsync("other", "start");
         await client.WaitForStateAsync("other", ServiceState.Running);
@@ -60,7 +60,7 @@ public sealed class SupervisionEdgeTests
     {
         await using var app = new HeroProcApp();
         var client = app.CreateClient();
-        await client.DefineAsync("sick", [Process("main", probe: new { type = "command", target = "echo unhealthy >&2; exit 3", intervalSecs = 1, failureThreshold = 1 })]);
+        await client.DefineAsync("sick", [Process(probe: FastProbe("command", "echo unhealthy >&2; exit 3"))]);
         await client.RequestAsync("sick", "start");
 
         var sick = await client.WaitForStateAsync("sick", ServiceState.Degraded, TimeSpan.FromSeconds(15));

@@ -14,34 +14,70 @@ sealed record ListPage<T>(List<T> Items, string? NextCursor);
 /// Defines and drives services through the API as a client would, and waits on their status with
 /// deadlines. Process actions get a short <c>minUptimeMs</c> so a test need not wait a second for <c>running</c>.
 /// </summary>
-static class ServiceTestKit
+static class ServiceArrange
 {
     public const int MinUptimeMs = 200;
 
-    /// <summary>A long-running process action.</summary>
-    public static object Process(string name = "main", string script = "exec sleep 1000", int stopTimeoutSecs = 10) => new
-    {
-        name, kind = "process", script, stopTimeoutSecs, restartPolicy = new { minUptimeMs = MinUptimeMs },
-    };
+    /// <summary>
+    /// A long-running process action. The defaults are the server's own (restart always, a 10 s stop
+    /// timeout, no probe, no cwd, no dependsOn) but for <c>minUptimeMs</c>, which is <see cref="MinUptimeMs"/>
+    /// unless a restart policy is given.
+    /// </summary>
+    public static object Process(string name = "main", string script = "exec sleep 1000", object? restartPolicy = null, object? probe = null,
+        string? cwd = null, string restart = "always", int stopTimeoutSecs = 10, params string[] dependsOn) => new
+        {
+            name, kind = "process", script, restart, cwd, dependsOn, probe, stopTimeoutSecs,
+            restartPolicy = restartPolicy ?? new { minUptimeMs = MinUptimeMs },
+        };
 
-    public static async Task DefineServiceAsync(this HttpClient client, string name, object[] actions, string[]? requires = null)
+    /// <summary>A probe that looks every second and counts a single failure; above 0, restartAfter restarts the process after that many in a row.</summary>
+    public static object FastProbe(string type, string target, int restartAfter = 0) =>
+        new { type, target, intervalSecs = 1, failureThreshold = 1, restartAfter };
+
+    public static async Task DefineAsync(this HttpClient client, string name, object[] actions, string[]? requires = null, string[]? after = null)
     {
-        var response = await client.PutJsonAsync($"/api/services/{name}", new { requires = requires ?? [], actions });
+        var response = await client.PutJsonAsync($"/api/services/{name}", new { requires = requires ?? [], after = after ?? [], actions });
         Assert.True(response.StatusCode is HttpStatusCode.Created or HttpStatusCode.OK,
             $"define '{name}': {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
     }
 
     /// <summary>POST start, stop or restart, asserting the 202 and returning the service it answers with.</summary>
-    public static async Task<ServiceResponse> ControlServiceAsync(this HttpClient client, string name, string verb) =>
+    public static async Task<ServiceResponse> RequestAsync(this HttpClient client, string name, string verb) =>
         await (await client.PostAsync($"/api/services/{name}/{verb}", null)).ExpectAsync<ServiceResponse>(HttpStatusCode.Accepted);
 
-    public static async Task<ServiceResponse> ServiceAsync(this HttpClient client, string name) =>
+    /// <summary>Defines the service with one action (by default a long-running process), starts it and waits until it runs.</summary>
+    public static async Task<ServiceResponse> DefineAndStartAsync(this HttpClient client, string name, object? action = null)
+    {
+        await client.DefineAsync(name, [action ?? Process()]);
+        await client.RequestAsync(name, "start");
+        return await client.WaitForRunningAsync(name);
+    }
+
+    /// <summary>Defines a requiring b, each with one long-running process, starts a (and so b) and waits until both run.</summary>
+    public static async Task<(ServiceResponse A, ServiceResponse B)> StartPairAsync(this HttpClient client)
+    {
+        await client.DefineAsync("b", [Process()]);
+        await client.DefineAsync("a", [Process()], requires: ["b"]);
+        await client.RequestAsync("a", "start");
+        return (await client.WaitForRunningAsync("a"), await client.WaitForRunningAsync("b"));
+    }
+
+    /// <summary>Asks the service to stop, waits until the services named (its dependents), then it, are stopped, and returns it stopped.</summary>
+    public static async Task<ServiceResponse> StopAndWaitAsync(this HttpClient client, string name, params string[] alsoStopped)
+    {
+        await client.RequestAsync(name, "stop");
+        foreach (var other in alsoStopped)
+            await client.WaitForStoppedAsync(other);
+        return await client.WaitForStoppedAsync(name);
+    }
+
+    public static async Task<ServiceResponse> GetServiceAsync(this HttpClient client, string name) =>
         await (await client.GetAsync($"/api/services/{name}")).ExpectAsync<ServiceResponse>(HttpStatusCode.OK);
 
     public static async Task<List<ServiceSummary>> ServiceListAsync(this HttpClient client) =>
         (await (await client.GetAsync("/api/services")).ExpectAsync<ListPage<ServiceSummary>>(HttpStatusCode.OK)).Items;
 
-    public static async Task<List<ServiceEventResponse>> ServiceHistoryAsync(this HttpClient client, string name) =>
+    public static async Task<List<ServiceEventResponse>> ServiceEventsAsync(this HttpClient client, string name) =>
         await (await client.GetAsync($"/api/services/{name}/events")).ExpectAsync<List<ServiceEventResponse>>(HttpStatusCode.OK);
 
     public static async Task<RunLogsResponse> ServiceLogsAsync(this HttpClient client, string name) =>
@@ -55,10 +91,13 @@ static class ServiceTestKit
         string what, TimeSpan? timeout = null)
     {
         ServiceResponse? service = null;
-        await EngineArrange.UntilAsync(async () => condition(service = await client.ServiceAsync(name)), $"service '{name}' {what}",
+        await EngineArrange.UntilAsync(async () => condition(service = await client.GetServiceAsync(name)), $"service '{name}' {what}",
             timeout, () => service is null ? "nothing yet" : Describe(service));
         return service!;
     }
+
+    public static Task<ServiceResponse> WaitForStateAsync(this HttpClient client, string name, ServiceState state, TimeSpan? timeout = null) =>
+        client.WaitForServiceAsync(name, s => s.Status.State == state, $"is {state}", timeout);
 
     /// <summary>Waits until every process of the service is up (running, with a pid) and the service says so.</summary>
     public static Task<ServiceResponse> WaitForRunningAsync(this HttpClient client, string name, TimeSpan? timeout = null) =>
