@@ -42,8 +42,7 @@ public sealed class ProcessSampler(ActiveAttempts active, ILogger<ProcessSampler
         } while (await timer.WaitForNextTickAsync(stopping).AsTask().ContinueWith(t => !t.IsCanceled && t.Result, TaskScheduler.Default));
     }
 
-    /// <summary>Takes one sample now (also called by tests that cannot wait for the interval).</summary>
-    public void Sample()
+    void Sample()
     {
         lock (_sampling)
             SampleLocked();

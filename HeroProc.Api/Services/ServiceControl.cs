@@ -62,8 +62,7 @@ public sealed class ServiceControl(Db db, ServiceSignal signal, ChangePublisher 
             var graph = new ServiceGraph(await ServiceRepository.ListAllAsync(tx));
             if (graph.Find(name) is null)
                 return (new ServiceRequestOutcome.NotFound(), []);
-            var runs = (await RunRepository.GetManyAsync(tx, graph.All.Where(s => s.RunId is not null).Select(s => s.RunId!.Value).ToList()))
-                .ToDictionary(r => r.Id);
+            var runs = await ServiceLoader.RunsOfAsync(tx, graph.All);
             var now = clock.GetUtcNow();
             var change = await apply(tx, graph, runs, now);
             if (change is Refused refused)

@@ -24,9 +24,10 @@ public static class ServiceLoader
         return rows.Select(row => ServiceSummary.From(row, status[row.Name])).ToList();
     }
 
-    public static async Task<IReadOnlyList<ServiceResponse>> LoadAsync(IDbTransaction tx, IReadOnlyCollection<string> names, ServiceStatusReader statuses) =>
-        await LoadAsync(tx, await ServiceRepository.GetManyAsync(tx, names), statuses);
-
     public static async Task<ServiceResponse?> LoadAsync(IDbTransaction tx, string name, ServiceStatusReader statuses) =>
-        (await LoadAsync(tx, [name], statuses)).SingleOrDefault();
+        await ServiceRepository.GetAsync(tx, name) is { } row ? (await LoadAsync(tx, [row], statuses))[0] : null;
+
+    /// <summary>The current (or last) run of each service that has one, by id.</summary>
+    public static async Task<Dictionary<long, RunRow>> RunsOfAsync(IDbTransaction tx, IEnumerable<ServiceRow> services) =>
+        (await RunRepository.GetManyAsync(tx, services.Where(s => s.RunId is not null).Select(s => s.RunId!.Value).ToList())).ToDictionary(r => r.Id);
 }

@@ -34,8 +34,7 @@ public sealed class ServiceSnapshot
     public static async Task<ServiceSnapshot> LoadAsync(IDbTransaction tx)
     {
         var graph = new ServiceGraph(await ServiceRepository.ListAllAsync(tx));
-        var runIds = graph.All.Where(s => s.RunId is not null).Select(s => s.RunId!.Value).ToList();
-        var runs = (await RunRepository.GetManyAsync(tx, runIds)).ToDictionary(r => r.Id);
+        var runs = await ServiceLoader.RunsOfAsync(tx, graph.All);
         var jobs = await JobRepository.ListByRunsAsync(tx, runs.Keys);
         return new ServiceSnapshot(graph, runs, jobs.ToLookup(j => j.RunId));
     }

@@ -14,9 +14,8 @@ public sealed class ServiceStatusReader(ProcessSampler sampler, TimeProvider clo
     public async Task<IReadOnlyDictionary<string, ServiceStatus>> ReadAsync(
         IDbTransaction tx, IReadOnlyList<ServiceRow> services, ILookup<string, ActionRow> actions)
     {
-        var runIds = services.Where(s => s.RunId is not null).Select(s => s.RunId!.Value).ToList();
-        var runs = (await RunRepository.GetManyAsync(tx, runIds)).ToDictionary(r => r.Id);
-        var jobs = (await JobRepository.ListByRunsAsync(tx, runIds)).ToLookup(j => j.RunId);
+        var runs = await ServiceLoader.RunsOfAsync(tx, services);
+        var jobs = (await JobRepository.ListByRunsAsync(tx, runs.Keys)).ToLookup(j => j.RunId);
         var since = await ServiceRepository.LastEventTimesAsync(tx, services.Select(s => s.Name).ToList());
         return services.ToDictionary(s => s.Name, s =>
         {

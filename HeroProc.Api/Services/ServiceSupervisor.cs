@@ -55,7 +55,7 @@ public sealed class ServiceSupervisor(
         {
             var now = clock.GetUtcNow();
             var services = await ServiceRepository.ListAllAsync(tx);
-            var runs = (await RunRepository.GetManyAsync(tx, services.Where(s => s.RunId is not null).Select(s => s.RunId!.Value).ToList())).ToDictionary(r => r.Id);
+            var runs = await ServiceLoader.RunsOfAsync(tx, services);
             var names = new List<string>();
             foreach (var service in services.Where(s => s.WantedStatus == WantedStatus.Start && !s.NeedsRun))
             {
