@@ -47,14 +47,23 @@ public sealed class Db
 
     public string DatabasePath { get; }
 
+    /// <summary>
+    /// The SQLite handles that have their pragmas. A pooled connection keeps its handle, and the handle
+    /// keeps its pragmas: they are set once per handle, not on every unit of work.
+    /// </summary>
+    readonly System.Runtime.CompilerServices.ConditionalWeakTable<object, object> _prepared = new();
+
     /// <summary>Opens a pooled connection with the per-connection pragmas applied.</summary>
     public async Task<SqliteConnection> OpenAsync(CancellationToken ct = default)
     {
         var connection = new SqliteConnection(_connectionString);
         await connection.OpenAsync(ct);
+        if (_prepared.TryGetValue(connection.Handle!, out _))
+            return connection;
         using var command = connection.CreateCommand();
         command.CommandText = _pragmas;
         await command.ExecuteNonQueryAsync(ct);
+        _prepared.AddOrUpdate(connection.Handle!, this);
         return connection;
     }
 
