@@ -118,8 +118,8 @@ public class CrashRecoveryTests
             "the timeout passed while the server was down");
 
         await server.StartAsync();
-        var timedEnd = await client.WaitForRunEndAsync(timed.Id);
-        var cancelledEnd = await client.WaitForRunEndAsync(cancelled.Id);
+        var timedEnd = await server.ExplainAsync(client.WaitForRunEndAsync(timed.Id));
+        var cancelledEnd = await server.ExplainAsync(client.WaitForRunEndAsync(cancelled.Id));
 
         Assert.Equal(JobStatus.TimedOut, timedEnd.Jobs[0].Status);
         Assert.Equal((JobStatus.Cancelled, RunStatus.Cancelled), (cancelledEnd.Jobs[0].Status, cancelledEnd.Status));

@@ -32,6 +32,22 @@ public sealed class ServerProcess : IAsyncDisposable
 
     readonly string _listenHost;
 
+    /// <summary>
+    /// Awaits <paramref name="step"/>; when it fails, fails with the server's last output lines too
+    /// (warnings and errors), so a failure under load says what the server saw.
+    /// </summary>
+    public async Task<T> ExplainAsync<T>(Task<T> step)
+    {
+        try
+        {
+            return await step;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw new Xunit.Sdk.XunitException($"{e.Message}\nThe server's last output:\n{string.Join('\n', _output)}");
+        }
+    }
+
     /// <param name="settings">Configuration keys such as <c>HeroProc:StopJobsOnShutdown</c>.</param>
     /// <param name="listenHost">The address to listen on (the client always talks to 127.0.0.1).</param>
     public ServerProcess(IReadOnlyDictionary<string, string>? settings = null, string listenHost = "127.0.0.1")
