@@ -36,16 +36,22 @@ public static class JobStateRepository
     /// jobs whose dependencies all succeeded, oldest first, within each run's <c>maxParallel</c>.
     /// </summary>
     /// <param name="processes">Claim services' processes (supervised, outside the cap) instead of oneshot jobs.</param>
-    public static async Task<IReadOnlyList<ClaimedJob>> ClaimReadyAsync(IDbTransaction tx, int capacity, DateTimeOffset now, bool processes = false)
+    /// <returns>
+    /// The jobs claimed, and whether ready jobs may remain beyond the candidates looked at while capacity
+    /// is left (runs at their maxParallel filled the window): then the caller should look again at once.
+    /// </returns>
+    public static async Task<(IReadOnlyList<ClaimedJob> Jobs, bool MoreMayBeReady)> ClaimReadyAsync(
+        IDbTransaction tx, int capacity, DateTimeOffset now, bool processes = false)
     {
         if (capacity <= 0)
-            return [];
+            return ([], false);
         var connection = tx.Connection!;
         // CROSS JOIN keeps SQLite from driving the dependency check from every job of the run: it must
         // walk the candidate's own few dependencies and look each up by (run_id, name).
         // The kind is written into the SQL (it is one of two constants), so that the processes' partial
         // index serves their query: the pass for processes must not walk every pending oneshot job.
         var kind = processes ? "process" : "oneshot";
+        var limit = Math.Min(capacity, 10_000) * 4;
         var candidates = (await connection.QueryAsync<Candidate>(
             $"""
             SELECT j.id, j.run_id, r.max_parallel FROM jobs j JOIN runs r ON r.id = j.run_id
@@ -60,7 +66,7 @@ public static class JobStateRepository
                    (SELECT COUNT(*) FROM jobs a WHERE a.run_id = j.run_id AND a.status IN ('starting', 'running')))
             ORDER BY j.id
             LIMIT @limit
-            """, new { now, limit = Math.Min(capacity, 10_000) * 4 }, tx)).AsList();
+            """, new { now, limit }, tx)).AsList();
 
         var activeByRun = new Dictionary<long, int>();
         var claimed = new List<ClaimedJob>();
@@ -93,7 +99,7 @@ public static class JobStateRepository
             await AddEventAsync(tx, job.Id, JobStatus.Starting, job.Attempt, now, null);
             claimed.Add(job);
         }
-        return claimed;
+        return (claimed, candidates.Count == limit && claimed.Count < capacity);
     }
 
     /// <summary>The attempt's processes exist: <c>starting</c> → <c>running</c>, with their identity.</summary>

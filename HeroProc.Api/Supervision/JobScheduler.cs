@@ -30,12 +30,12 @@ public sealed class JobScheduler(
                 // The claim's own time: a retry due after it must wake the loop again, even when the clock
                 // has passed its due time by the end of the pass (a timer may also fire a little early).
                 var now = clock.GetUtcNow();
-                var claimed = state.Wiping ? 0 : await StartReadyJobsAsync(state.MayStartJobs, now, stopping);
-                // A pass that started jobs may have left capacity a saturated run could not use: look again
-                // at once. Otherwise sleep until woken, or until a retry falls due; a retry already due that
-                // could not start waits for a wake (a job's end, a resume), never in a busy loop.
+                var moreMayBeReady = !state.Wiping && await StartReadyJobsAsync(state.MayStartJobs, now, stopping);
+                // A pass may have left capacity that runs at their maxParallel kept from the jobs it looked
+                // at: look again at once. Otherwise sleep until woken, or until a retry falls due; a retry
+                // already due that could not start waits for a wake (a job's end, a resume), never in a busy loop.
                 var due = await db.ReadAsync(tx => JobStateRepository.NextRetryDueAsync(tx, now), stopping);
-                until = claimed > 0 ? now : due;
+                until = moreMayBeReady ? now : due;
             }
             catch (Exception e) when (!stopping.IsCancellationRequested)
             {
@@ -54,20 +54,22 @@ public sealed class JobScheduler(
         Alive = false;
     }
 
+    /// <summary>Claims and starts the ready jobs; true when more may be ready at once (see ClaimReadyAsync).</summary>
     /// <param name="oneshots">False while paused: services' processes are still started (and restarted), nothing else.</param>
-    async Task<int> StartReadyJobsAsync(bool oneshots, DateTimeOffset now, CancellationToken stopping)
+    async Task<bool> StartReadyJobsAsync(bool oneshots, DateTimeOffset now, CancellationToken stopping)
     {
-        var claimed = await db.InTransactionAsync(async tx =>
+        var (claimed, moreMayBeReady) = await db.InTransactionAsync(async tx =>
         {
             var capacity = oneshots ? options.Value.MaxParallelJobs - await JobStateRepository.CountActiveAsync(tx) : 0;
-            var jobs = (await JobStateRepository.ClaimReadyAsync(tx, int.MaxValue, now, processes: true))
-                .Concat(await JobStateRepository.ClaimReadyAsync(tx, capacity, now)).ToList();
-            foreach (var runId in jobs.Select(j => j.RunId).Distinct())
+            var processes = await JobStateRepository.ClaimReadyAsync(tx, int.MaxValue, now, processes: true);
+            var jobs = await JobStateRepository.ClaimReadyAsync(tx, capacity, now);
+            List<JobStateRepository.ClaimedJob> all = [.. processes.Jobs, .. jobs.Jobs];
+            foreach (var runId in all.Select(j => j.RunId).Distinct())
                 await JobStateRepository.RefreshRunAsync(tx, runId, now);
-            return jobs;
+            return (all, processes.MoreMayBeReady || jobs.MoreMayBeReady);
         }, stopping);
         if (claimed.Count == 0)
-            return 0;
+            return moreMayBeReady;
         lock (_attempts)
         {
             foreach (var job in claimed)
@@ -78,7 +80,7 @@ public sealed class JobScheduler(
             }
         }
         await publisher.PublishAsync(claimed.Select(j => j.Id), claimed.Select(j => j.RunId));
-        return claimed.Count;
+        return moreMayBeReady;
     }
 
     /// <summary>
