@@ -248,7 +248,10 @@ public sealed class AttemptRunner(
     {
         try
         {
-            if (await db.InTransactionAsync(tx => JobStateRepository.RequestStopAsync(tx, handle.JobId, "timeout")))
+            logger.LogInformation("Job {JobId} reached its timeout", handle.JobId);
+            var stopping = await db.InTransactionAsync(tx => JobStateRepository.RequestStopAsync(tx, handle.JobId, "timeout"));
+            logger.LogInformation("Job {JobId} timed out; stop requested: {Stopping}", handle.JobId, stopping);
+            if (stopping)
                 handle.RequestStop();
         }
         catch (Exception e)

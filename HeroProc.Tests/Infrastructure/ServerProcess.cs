@@ -73,6 +73,8 @@ public sealed class ServerProcess : IAsyncDisposable
         start.ArgumentList.Add($"http://{_listenHost}:{Port}");
         start.Environment["HeroProc__DataDir"] = DataDir;
         start.Environment["Logging__LogLevel__Default"] = "Warning";
+        // Timeouts and stops are logged at Information: a failing test's message shows them (ExplainAsync).
+        start.Environment["Logging__LogLevel__HeroProc.Api.Supervision.AttemptRunner"] = "Information";
         foreach (var (key, value) in _settings)
             start.Environment[key.Replace(":", "__")] = value;
         _process = Process.Start(start)!;
