@@ -4,12 +4,7 @@ using HeroProc.Data;
 namespace HeroProc.Api.Schedules;
 
 /// <summary>Wakes the schedule runner when a schedule is created, replaced or deleted.</summary>
-public sealed class ScheduleSignal
-{
-    public SchedulerSignal Inner { get; } = new();
-
-    public void Wake() => Inner.Wake();
-}
+public sealed class ScheduleSignal : WakeSignal;
 
 /// <summary>
 /// Fires schedules: sleeps (on the injected clock) until the next due tick, or until a schedule
@@ -38,7 +33,7 @@ public sealed class ScheduleRunner(
             }
             try
             {
-                await signal.Inner.WaitUntilAsync(until, clock, stopping);
+                await signal.WaitUntilAsync(until, clock, stopping);
             }
             catch (OperationCanceledException)
             {

@@ -33,9 +33,10 @@ public sealed class ServiceStatusReader(ProcessSampler sampler, TimeProvider clo
             : DefinedProcesses(service, actions);
         var first = processes.FirstOrDefault();
         // Passing only when every probed process passes; one that has not answered yet makes it neither.
-        var probed = jobs.Where(j => j.IsProcess && ApiJson.Deserialize<ActionSpec>(j.SpecJson).Probe is not null).Select(j => j.Name).ToHashSet();
+        // A spec is read only to tell "no probe" from "no answer yet", for processes without a verdict.
         var health = processes.Any(p => p.Health == Health.Failing) ? Health.Failing
-            : probed.Count > 0 && processes.Where(p => probed.Contains(p.Action)).All(p => p.Health == Health.Passing) ? Health.Passing
+            : processes.Any(p => p.Health == Health.Passing) &&
+              jobs.Where(j => j.IsProcess && j.Health is null).All(j => ApiJson.Deserialize<ActionSpec>(j.SpecJson).Probe is null) ? Health.Passing
             : Health.None;
         var measured = processes.Where(p => p.MemoryBytes is not null).ToList();
         return new ServiceStatus(
