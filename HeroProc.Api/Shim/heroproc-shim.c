@@ -1,7 +1,8 @@
 /*
  * heroproc-shim: runs one attempt of one HeroProc job, decoupled from the server.
  *
- *   heroproc-shim DIR STOP_SIGNAL STOP_TIMEOUT_SECS CWD -- ARGV...
+ *   heroproc-shim DIR STOP_SIGNAL STOP_TIMEOUT_SECS CWD -- ARGV...   one attempt (by hand, for debugging)
+ *   heroproc-shim --serve DATA_DIR                                    the server's launcher (below)
  *
  * Why a shim (see DESIGN.md, "Processes"): the server must be able to crash without killing the job
  * or losing its output and exit status, and stop must reach every process the job started. So the shim:
@@ -17,9 +18,20 @@
  *     STOP_TIMEOUT_SECS;
  *   - writes the exit status, code or signal kept apart, atomically to DIR/status.
  *
- * Protocol with the server: one line on stdout, "ready PID STARTTIME" or "error MESSAGE", then stdout is
- * /dev/null. Files in DIR: shim.pid and job.pid ("PID STARTTIME"), spool.N, status ("exit N",
- * "signal N" or "error MESSAGE").
+ * The launcher (--serve): the server starts one, and asks it for each attempt instead of starting a
+ * program per job. It forks a shim per request, so a job costs one fork of this small process instead
+ * of an exec of the shim (dynamic loading, and CPU feature probing that traps in a VM) plus a spawn from
+ * the server's large .NET process: together, about a millisecond of CPU per job. Each forked shim is a
+ * shim exactly as above, in a session of its own: it outlives the launcher and the server alike.
+ *   requests on stdin:  "LENGTH\n" then LENGTH bytes of NUL-terminated fields:
+ *                       ID DIR STOP_SIGNAL STOP_TIMEOUT_SECS CWD ARGC ARGV... ENVC ENV...
+ *   reports on stdout, one line each (a single write, so lines from many shims never interleave):
+ *                       "ready ID SHIM_PID SHIM_START JOB_PID JOB_START", "error ID SHIM_PID MESSAGE",
+ *                       and "exit SHIM_PID" once the launcher has reaped a shim.
+ * The launcher exits when its stdin closes (the server is gone); the shims it started run on.
+ *
+ * Files in DIR: shim.pid and job.pid ("PID STARTTIME"), spool.N, status ("exit N", "signal N" or
+ * "error MESSAGE").
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -68,13 +80,33 @@ static void reaped(pid_t pid, int status) {
     }
 }
 
+/* Where the shim reports its start ("ready ...") or why it could not start ("error ..."), and the
+ * request id that prefixes the report. */
+static int report_fd = STDOUT_FILENO;
+static const char *request_id = "0";
+
+/* One line in one write(): on the launcher's pipe, lines of concurrent shims must not interleave. */
+static void report(const char *fmt, ...) {
+    char line[1200];
+    va_list args;
+    va_start(args, fmt);
+    int length = vsnprintf(line, sizeof line - 1, fmt, args);
+    va_end(args);
+    if (length < 0) return;
+    if (length > (int)sizeof line - 2) length = (int)sizeof line - 2;
+    for (int i = 0; i < length; i++)
+        if (line[i] == '\n') line[i] = ' ';
+    line[length++] = '\n';
+    if (write(report_fd, line, (size_t)length) < 0) { /* the server is gone: nobody to tell */ }
+}
+
 static void die(const char *fmt, ...) {
     char message[1024];
     va_list args;
     va_start(args, fmt);
     vsnprintf(message, sizeof message, fmt, args);
     va_end(args);
-    dprintf(STDOUT_FILENO, "error %s\n", message);
+    report("error %s %d %s", request_id, getpid(), message);
     _exit(2);
 }
 
@@ -228,17 +260,8 @@ static void reset_signals(void) {
     sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-int main(int argc, char **argv) {
-    if (argc < 7 || strcmp(argv[5], "--") != 0) {
-        fprintf(stderr, "usage: heroproc-shim DIR STOP_SIGNAL STOP_TIMEOUT_SECS CWD -- ARGV...\n");
-        return 2;
-    }
-    dir = argv[1];
-    int stop_signal = atoi(argv[2]);
-    double stop_timeout = atof(argv[3]);
-    const char *cwd = argv[4];
-    char **job_argv = argv + 6;
-
+/* Runs one attempt to its end; returns the shim's exit code. stdin and stderr become /dev/null. */
+static int run_shim(int stop_signal, double stop_timeout, const char *cwd, char **job_argv) {
     int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
     dup2(null_fd, STDIN_FILENO);
     dup2(null_fd, STDERR_FILENO);
@@ -246,7 +269,8 @@ int main(int argc, char **argv) {
     if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) die("PR_SET_CHILD_SUBREAPER: %s", strerror(errno));
 
     char line[128];
-    snprintf(line, sizeof line, "%d %llu\n", getpid(), start_time(getpid()));
+    unsigned long long shim_start = start_time(getpid());
+    snprintf(line, sizeof line, "%d %llu\n", getpid(), shim_start);
     write_atomically("shim.pid", line, 0);
 
     /* Signals arrive through a signalfd, so the loop below sees them in order with the output. */
@@ -296,14 +320,17 @@ int main(int argc, char **argv) {
         char status[1100];
         snprintf(status, sizeof status, "error %s\n", message);
         write_atomically("status", status, 1);
-        dprintf(STDOUT_FILENO, "%s", status);
+        report("error %s %d %s", request_id, getpid(), message);
         return 0;
     }
 
-    snprintf(line, sizeof line, "%d %llu\n", job, start_time(job));
+    unsigned long long job_start = start_time(job);
+    snprintf(line, sizeof line, "%d %llu\n", job, job_start);
     write_atomically("job.pid", line, 0);
-    dprintf(STDOUT_FILENO, "ready %s", line);
-    dup2(null_fd, STDOUT_FILENO);
+    report("ready %s %d %llu %d %llu", request_id, getpid(), shim_start, job, job_start);
+    /* From now on the shim talks through its files only. */
+    if (report_fd == STDOUT_FILENO) dup2(null_fd, STDOUT_FILENO);
+    else close(report_fd);
 
     struct pollfd fds[3] = { { out[0], POLLIN, 0 }, { err[0], POLLIN, 0 }, { signal_fd, POLLIN, 0 } };
     int open_pipes = 2;
@@ -370,4 +397,117 @@ int main(int argc, char **argv) {
         snprintf(line, sizeof line, "exit %d\n", WEXITSTATUS(job_status));
     write_atomically("status", line, 1);
     return 0;
+}
+
+/* ---- The launcher (--serve) ---- */
+
+extern char **environ;
+static int launcher_signal_fd = -1;
+
+/* Forks the shim of one request (see the protocol at the top). The child owns a copy of the request's
+ * memory, so the launcher may reuse its buffer as soon as fork returns. */
+static void launch(char *payload, size_t length) {
+    size_t count = 0;
+    for (size_t i = 0; i < length; i++) count += payload[i] == 0;
+    char **fields = calloc(count + 1, sizeof *fields);
+    if (!fields) { report("error 0 0 out of memory"); return; }
+    for (size_t i = 0, start = 0, n = 0; i < length; i++)
+        if (payload[i] == 0) { fields[n++] = payload + start; start = i + 1; }
+    const char *id = count > 0 ? fields[0] : "0";
+    long argc = count > 6 ? atol(fields[5]) : -1;
+    long envc = argc > 0 && (size_t)argc + 7 <= count ? atol(fields[6 + argc]) : -1;
+    if (argc < 1 || envc < 0 || (size_t)(argc + envc + 7) != count) {
+        report("error %s 0 malformed launch request", id);
+        free(fields);
+        return;
+    }
+    /* argv and env each need a terminating NULL: both are copied out of `fields`. */
+    char **job_argv = calloc((size_t)argc + 1, sizeof *job_argv);
+    char **job_env = calloc((size_t)envc + 1, sizeof *job_env);
+    if (!job_argv || !job_env) {
+        report("error %s 0 out of memory", id);
+        free(fields); free(job_argv); free(job_env);
+        return;
+    }
+    memcpy(job_argv, fields + 6, (size_t)argc * sizeof *job_argv);
+    memcpy(job_env, fields + 7 + argc, (size_t)envc * sizeof *job_env);
+
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(launcher_signal_fd);
+        prctl(PR_SET_NAME, "heroproc-shim");
+        /* Reports go to the launcher's stdout, kept away from fd 1 so the job never inherits it. */
+        report_fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+        int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+        dup2(null_fd, STDOUT_FILENO);
+        request_id = id;
+        dir = fields[1];
+        environ = job_env;  /* the job's environment; execvp also looks for the program in its PATH */
+        _exit(run_shim(atoi(fields[2]), atof(fields[3]), fields[4], job_argv));
+    }
+    if (pid < 0) report("error %s 0 fork: %s", id, strerror(errno));
+    free(fields); free(job_argv); free(job_env);
+}
+
+/* Reads launch requests until stdin closes, forking a shim for each, and reports every shim it reaps. */
+static int serve(void) {
+    setsid();  /* a Ctrl-C meant for the server's terminal must not reach the launcher */
+    prctl(PR_SET_NAME, "heroproc-launch");
+    signal(SIGPIPE, SIG_IGN);
+    sigset_t child;
+    sigemptyset(&child);
+    sigaddset(&child, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &child, NULL);
+    launcher_signal_fd = signalfd(-1, &child, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (launcher_signal_fd < 0) { perror("signalfd"); return 1; }
+
+    size_t used = 0, capacity = 1 << 16;
+    char *buffer = malloc(capacity);
+    if (!buffer) return 1;
+    struct pollfd fds[2] = { { STDIN_FILENO, POLLIN, 0 }, { launcher_signal_fd, POLLIN, 0 } };
+    for (;;) {
+        if (poll(fds, 2, -1) < 0) {
+            if (errno == EINTR) continue;
+            perror("poll");
+            return 1;
+        }
+        if (fds[1].revents & POLLIN) {
+            struct signalfd_siginfo info;
+            while (read(launcher_signal_fd, &info, sizeof info) == sizeof info) {}
+            int status;
+            pid_t pid;
+            while ((pid = waitpid(-1, &status, WNOHANG)) > 0) report("exit %d", pid);
+        }
+        if (!(fds[0].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+        if (capacity - used < (1 << 16)) {
+            char *grown = realloc(buffer, capacity *= 2);
+            if (!grown) return 1;
+            buffer = grown;
+        }
+        ssize_t got = read(STDIN_FILENO, buffer + used, capacity - used);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) return 0;  /* the server is gone; its jobs' shims run on, and re-parent to init */
+        used += (size_t)got;
+        for (;;) {
+            char *newline = memchr(buffer, '\n', used);
+            if (!newline) break;
+            size_t header = (size_t)(newline - buffer) + 1, length = strtoul(buffer, NULL, 10);
+            if (used < header + length) break;
+            launch(buffer + header, length);
+            memmove(buffer, buffer + header + length, used - header - length);
+            used -= header + length;
+        }
+    }
+}
+
+int main(int argc, char **argv) {
+    if (argc == 3 && strcmp(argv[1], "--serve") == 0)
+        return serve();
+    if (argc < 7 || strcmp(argv[5], "--") != 0) {
+        fprintf(stderr, "usage: heroproc-shim DIR STOP_SIGNAL STOP_TIMEOUT_SECS CWD -- ARGV...\n"
+                        "       heroproc-shim --serve DATA_DIR\n");
+        return 2;
+    }
+    dir = argv[1];
+    return run_shim(atoi(argv[2]), atof(argv[3]), argv[4], argv + 6);
 }

@@ -63,7 +63,6 @@ public sealed class AttemptRunner(
             return;
         }
         var started = (LaunchResult.Started)launch;
-        using var shim = started.Shim;
         var handle = new AttemptHandle(job.Id, job.Attempt, started.ShimIdentity, started.Job, spec.StopTimeoutSecs ?? 10);
         // Registered before 'running' commits, so a cancel committed in between finds the handle to signal.
         active.Add(handle);
@@ -80,7 +79,7 @@ public sealed class AttemptRunner(
         {
             // Not recorded as running: nothing would follow it, so it must not run.
             handle.RequestStop();
-            await shim.WaitForExitAsync();
+            await started.Exited;
             active.Remove(handle);
             throw;
         }
@@ -90,7 +89,7 @@ public sealed class AttemptRunner(
         // The values this attempt got, kept (encrypted) with it: a server that adopts it after a restart
         // masks them even if the secrets changed meanwhile.
         vault.KeepAttemptSecrets(attemptDir, secrets.Values);
-        await WatchAsync(job, spec, handle, shim.WaitForExitAsync(), clock.GetUtcNow(), stopRequested is not null,
+        await WatchAsync(job, spec, handle, started.Exited, clock.GetUtcNow(), stopRequested is not null,
             Secrets.SecretVault.MaskPatterns(secrets.Values));
     }
 
@@ -294,6 +293,8 @@ public sealed class AttemptRunner(
             trimmed.AddRange(await retention.TrimTotalAsync(tx));
             return (skippedIds, trimmed, run?.Service);
         });
+        // The dependents may start now: the scheduler must not wait for the publish below.
+        scheduler.Wake();
         if (pass is not null)
         {
             ingestor!.Complete(pass);

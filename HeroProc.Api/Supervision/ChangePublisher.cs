@@ -5,35 +5,72 @@ using HeroProc.Data;
 namespace HeroProc.Api.Supervision;
 
 /// <summary>
-/// Reads changed jobs and runs after their commit and publishes them on the event hub. Publishes are
-/// serialized, read and send together: a publisher that read an older state can never send it after
-/// one that read a newer state, so the last event a client sees of a run is its latest state.
-/// A change in a service's run also publishes the service, with its status.
+/// Reads changed jobs and runs after their commit and publishes them on the event hub. One drain loop
+/// reads and sends, so a publisher that read an older state can never send it after one that read a
+/// newer state: the last event a client sees of a run is its latest state. Changes that arrive while a
+/// read is under way are gathered into the next one, so a busy server reads once for many commits
+/// instead of once per commit. A change in a service's run also publishes the service, with its status.
 /// </summary>
 public sealed class ChangePublisher(Db db, EventHub hub, ServiceStatusReader statuses, ILogger<ChangePublisher> logger)
 {
-    readonly SemaphoreSlim _order = new(1, 1);
+    readonly Lock _lock = new();
+    readonly HashSet<long> _jobs = [];
+    readonly HashSet<long> _runs = [];
+    readonly HashSet<string> _services = new(StringComparer.Ordinal);
+    TaskCompletionSource? _nextBatch;
+    bool _draining;
 
-    public async Task PublishAsync(IEnumerable<long> jobIds, IEnumerable<long> runIds, IEnumerable<string>? serviceNames = null)
+    /// <summary>Completes once the given changes, read after this call, are on the hub.</summary>
+    public Task PublishAsync(IEnumerable<long> jobIds, IEnumerable<long> runIds, IEnumerable<string>? serviceNames = null)
     {
-        var jobs = jobIds.Distinct().ToList();
-        var runs = runIds.Distinct().ToList();
-        var services = (serviceNames ?? []).ToList();
-        if (jobs.Count == 0 && runs.Count == 0 && services.Count == 0)
-            return;
-        await _order.WaitAsync();
-        try
+        lock (_lock)
         {
-            await ReadAndPublishAsync(jobs, runs, services);
+            var added = false;
+            foreach (var id in jobIds) added |= _jobs.Add(id);
+            foreach (var id in runIds) added |= _runs.Add(id);
+            foreach (var name in serviceNames ?? []) added |= _services.Add(name);
+            if (!added && _nextBatch is null)
+                return Task.CompletedTask;
+            _nextBatch ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (!_draining)
+            {
+                _draining = true;
+                _ = Task.Run(DrainAsync);
+            }
+            return _nextBatch.Task;
         }
-        catch (Exception e)
+    }
+
+    async Task DrainAsync()
+    {
+        while (true)
         {
-            // The change itself is committed: a lost event must not turn it into an error or stop a job.
-            logger.LogError(e, "Could not publish changes of jobs {Jobs}, runs {Runs} and services {Services}", jobs, runs, services);
-        }
-        finally
-        {
-            _order.Release();
+            List<long> jobs, runs;
+            List<string> services;
+            TaskCompletionSource batch;
+            lock (_lock)
+            {
+                if (_nextBatch is null)
+                {
+                    _draining = false;
+                    return;
+                }
+                (jobs, runs, services, batch) = ([.. _jobs], [.. _runs], [.. _services], _nextBatch);
+                _jobs.Clear();
+                _runs.Clear();
+                _services.Clear();
+                _nextBatch = null;
+            }
+            try
+            {
+                await ReadAndPublishAsync(jobs, runs, services);
+            }
+            catch (Exception e)
+            {
+                // The change itself is committed: a lost event must not turn it into an error or stop a job.
+                logger.LogError(e, "Could not publish changes of jobs {Jobs}, runs {Runs} and services {Services}", jobs, runs, services);
+            }
+            batch.TrySetResult();
         }
     }
 

@@ -66,5 +66,8 @@ public class KillStormTests
             (await server.Client.GetStringAsync("/api/runs?status=running")).Contains("\"items\":[]"), "every run has finished", TimeSpan.FromSeconds(120));
         Assert.Equal(0, probe.Scalar<long>("SELECT COUNT(*) FROM jobs WHERE status IN ('starting', 'running')"));
         Assert.Empty(ProcessTableCleanup.LiveUnder(server.DataDir));
+        // Each killed server's shim launcher went with it (its stdin closed): only the live server's is left.
+        await EngineArrange.UntilAsync(() => Task.FromResult(ProcessTableCleanup.Launchers(server.DataDir).Count == 1),
+            "one shim launcher is left", TimeSpan.FromSeconds(10), () => "launchers: " + string.Join(", ", ProcessTableCleanup.Launchers(server.DataDir)));
     }
 }

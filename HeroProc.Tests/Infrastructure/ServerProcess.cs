@@ -158,15 +158,15 @@ static class ProcessTableCleanup
             Process.Start("kill", ["-KILL", pid.ToString()])?.WaitForExit();
     }
 
-    /// <summary>Live processes (zombies aside) of <paramref name="dataDir"/>'s jobs: its shims, their sessions, and anything whose cwd is in it.</summary>
+    /// <summary>
+    /// Live processes (zombies aside) of <paramref name="dataDir"/>'s jobs: its shims, their sessions, and anything whose cwd is in it.
+    /// The server's shim launcher is not one of them (see <see cref="Launchers"/>).
+    /// </summary>
     public static List<int> LiveUnder(string dataDir)
     {
-        var processes = Directory.EnumerateDirectories("/proc")
-            .Select(dir => int.TryParse(Path.GetFileName(dir), out var pid) ? pid : 0)
-            .Where(pid => pid > 0)
-            .Select(pid => (Pid: pid, Cmdline: Read($"/proc/{pid}/cmdline").Replace('\0', ' '), Stat: Read($"/proc/{pid}/stat")))
-            .ToList();
-        var shims = processes.Where(p => p.Cmdline.Contains("heroproc-shim") && p.Cmdline.Contains(dataDir)).Select(p => p.Pid).ToHashSet();
+        var processes = AllProcesses();
+        var shims = processes.Where(p => p.Cmdline.Contains("heroproc-shim") && p.Cmdline.Contains(dataDir) && !IsLauncher(p.Pid))
+            .Select(p => p.Pid).ToHashSet();
         var live = new List<int>();
         foreach (var process in processes)
         {
@@ -184,6 +184,18 @@ static class ProcessTableCleanup
         }
         return live;
     }
+
+    /// <summary>Live shim launchers (<c>heroproc-shim --serve</c>) of servers on <paramref name="dataDir"/>: one while a server runs, none after.</summary>
+    public static List<int> Launchers(string dataDir) =>
+        [.. AllProcesses().Where(p => p.Cmdline.Contains(dataDir) && IsLauncher(p.Pid) && !p.Stat.Contains(") Z ")).Select(p => p.Pid)];
+
+    static bool IsLauncher(int pid) => Read($"/proc/{pid}/comm").Trim() == "heroproc-launch";
+
+    static List<(int Pid, string Cmdline, string Stat)> AllProcesses() =>
+        [.. Directory.EnumerateDirectories("/proc")
+            .Select(dir => int.TryParse(Path.GetFileName(dir), out var pid) ? pid : 0)
+            .Where(pid => pid > 0)
+            .Select(pid => (Pid: pid, Cmdline: Read($"/proc/{pid}/cmdline").Replace('\0', ' '), Stat: Read($"/proc/{pid}/stat")))];
 
     static string Read(string path)
     {
