@@ -23,10 +23,11 @@ public sealed class Db
     readonly string _connectionString;
     readonly string _pragmas;
 
-    // SQLite admits one writer at a time. Queueing in-process writers here, instead of letting them
-    // spin in SQLite's busy handler (which sleeps up to 100 ms between tries), keeps latency flat
-    // under concurrent submits; busy_timeout still covers writers in other processes.
-    readonly SemaphoreSlim _writeGate = new(1, 1);
+    // SQLite admits one writer at a time, and with synchronous=FULL every commit waits for the disk.
+    // Writers queue here (instead of spinning in SQLite's busy handler, which sleeps up to 100 ms between
+    // tries), and the units of work that queued while a commit was under way share the next one
+    // (GroupCommit). busy_timeout still covers writers in other processes.
+    readonly GroupCommit _writes;
 
     static Db() => DapperTypeHandlers.Register();
 
@@ -43,6 +44,7 @@ public sealed class Db
         }.ToString();
         var synchronous = durability == Durability.Full ? "FULL" : "NORMAL";
         _pragmas = $"PRAGMA foreign_keys=ON; PRAGMA busy_timeout={BusyTimeoutMs}; PRAGMA synchronous={synchronous};";
+        _writes = new GroupCommit(this);
     }
 
     public string DatabasePath { get; }
@@ -68,25 +70,13 @@ public sealed class Db
     }
 
     /// <summary>
-    /// Runs <paramref name="work"/> in one write transaction (<c>BEGIN IMMEDIATE</c>, so two writers
-    /// never deadlock upgrading a read lock). Commits when it returns, rolls back when it throws.
+    /// Runs <paramref name="work"/> as one all-or-nothing unit of a write transaction (<c>BEGIN
+    /// IMMEDIATE</c>, so two writers never deadlock upgrading a read lock): its writes are committed
+    /// when it returns, and none of them when it throws. It returns once the commit is durable. Units
+    /// queued together share a transaction and its commit, each inside a savepoint of its own (see GroupCommit).
     /// </summary>
-    public async Task<T> InTransactionAsync<T>(Func<IDbTransaction, Task<T>> work, CancellationToken ct = default)
-    {
-        await _writeGate.WaitAsync(ct);
-        try
-        {
-            await using var connection = await OpenAsync(ct);
-            await using var transaction = connection.BeginTransaction(IsolationLevel.Serializable, deferred: false);
-            var result = await work(transaction);
-            await transaction.CommitAsync(CancellationToken.None);
-            return result;
-        }
-        finally
-        {
-            _writeGate.Release();
-        }
-    }
+    public async Task<T> InTransactionAsync<T>(Func<IDbTransaction, Task<T>> work, CancellationToken ct = default) =>
+        (T)(await _writes.RunAsync(async tx => await work(tx), ct))!;
 
     public Task InTransactionAsync(Func<IDbTransaction, Task> work, CancellationToken ct = default) =>
         InTransactionAsync(async tx => { await work(tx); return true; }, ct);

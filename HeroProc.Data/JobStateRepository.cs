@@ -40,8 +40,11 @@ public static class JobStateRepository
     /// The jobs claimed, and whether ready jobs may remain beyond the candidates looked at while capacity
     /// is left (runs at their maxParallel filled the window): then the caller should look again at once.
     /// </returns>
+    /// <param name="dueBy">Retries due by then are ready (the scheduler's pass time, which its next wake-up is computed from).</param>
+    /// <param name="now">The claim's own time, recorded as the attempt's start: taken inside the transaction, so
+    /// it is never before the end, committed earlier, of the job whose slot it takes.</param>
     public static async Task<(IReadOnlyList<ClaimedJob> Jobs, bool MoreMayBeReady)> ClaimReadyAsync(
-        IDbTransaction tx, int capacity, DateTimeOffset now, bool processes = false)
+        IDbTransaction tx, int capacity, DateTimeOffset dueBy, DateTimeOffset now, bool processes = false)
     {
         if (capacity <= 0)
             return ([], false);
@@ -56,7 +59,7 @@ public static class JobStateRepository
             $"""
             SELECT j.id, j.run_id, r.max_parallel FROM jobs j JOIN runs r ON r.id = j.run_id
             WHERE j.id IN (SELECT id FROM jobs WHERE status = 'pending' AND kind = '{kind}'
-                           UNION ALL SELECT id FROM jobs WHERE status = 'retrying' AND kind = '{kind}' AND next_attempt_at <= @now)
+                           UNION ALL SELECT id FROM jobs WHERE status = 'retrying' AND kind = '{kind}' AND next_attempt_at <= @dueBy)
               AND r.cancel_requested = 0
               AND NOT EXISTS (
                   SELECT 1 FROM json_each(j.depends_on_json) d
@@ -66,7 +69,7 @@ public static class JobStateRepository
                    (SELECT COUNT(*) FROM jobs a WHERE a.run_id = j.run_id AND a.status IN ('starting', 'running')))
             ORDER BY j.id
             LIMIT @limit
-            """, new { now, limit }, tx)).AsList();
+            """, new { dueBy, limit }, tx)).AsList();
 
         var activeByRun = new Dictionary<long, int>();
         var claimed = new List<ClaimedJob>();

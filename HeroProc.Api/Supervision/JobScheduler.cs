@@ -60,12 +60,13 @@ public sealed class JobScheduler(
     {
         var (claimed, moreMayBeReady) = await db.InTransactionAsync(async tx =>
         {
+            var claimedAt = Later(clock.GetUtcNow(), now);
             var capacity = oneshots ? options.Value.MaxParallelJobs - await JobStateRepository.CountActiveAsync(tx) : 0;
-            var processes = await JobStateRepository.ClaimReadyAsync(tx, int.MaxValue, now, processes: true);
-            var jobs = await JobStateRepository.ClaimReadyAsync(tx, capacity, now);
+            var processes = await JobStateRepository.ClaimReadyAsync(tx, int.MaxValue, now, claimedAt, processes: true);
+            var jobs = await JobStateRepository.ClaimReadyAsync(tx, capacity, now, claimedAt);
             List<JobStateRepository.ClaimedJob> all = [.. processes.Jobs, .. jobs.Jobs];
             foreach (var runId in all.Select(j => j.RunId).Distinct())
-                await JobStateRepository.RefreshRunAsync(tx, runId, now);
+                await JobStateRepository.RefreshRunAsync(tx, runId, claimedAt);
             return (all, processes.MoreMayBeReady || jobs.MoreMayBeReady);
         }, stopping);
         if (claimed.Count == 0)
@@ -107,4 +108,6 @@ public sealed class JobScheduler(
             running = [.. _attempts];
         await Task.WhenAll(running).WaitAsync(cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
     }
+
+    static DateTimeOffset Later(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
 }

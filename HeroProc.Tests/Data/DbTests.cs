@@ -112,4 +112,45 @@ public sealed class DbTests : IDisposable
 
         Assert.Equal(40, await _db.ReadAsync(tx => tx.Connection!.ExecuteScalarAsync<int>("SELECT COUNT(*) FROM jobs", transaction: tx)));
     }
+
+    [Fact]
+    public async Task Units_queued_behind_a_write_share_its_successor_s_commit_and_one_that_throws_leaves_nothing()
+    {
+        await _db.MigrateAsync();
+        var gate = new TaskCompletionSource();
+        // The first unit holds the writer while the others queue, so they meet in the next transaction.
+        var first = _db.InTransactionAsync(async tx =>
+        {
+            await Insert(tx, "first");
+            await gate.Task;
+        });
+        var units = Enumerable.Range(0, 30).Select(i => _db.InTransactionAsync(async tx =>
+        {
+            await Insert(tx, $"unit{i}");
+            if (i % 3 == 0)
+                throw new InvalidOperationException($"unit{i} fails after its insert");
+            var seenInside = await tx.Connection!.ExecuteScalarAsync<int>("SELECT COUNT(*) FROM secrets", transaction: tx);
+            // Another connection sees committed rows only.
+            var committed = await _db.ReadAsync(read => read.Connection!.ExecuteScalarAsync<int>("SELECT COUNT(*) FROM secrets", transaction: read));
+            return (seenInside, committed);
+        })).ToList();
+        gate.SetResult();
+        await first;
+
+        var outcomes = new List<(int SeenInside, int Committed)>();
+        for (var i = 0; i < units.Count; i++)
+        {
+            if (i % 3 == 0)
+                Assert.Equal($"unit{i} fails after its insert", (await Assert.ThrowsAsync<InvalidOperationException>(() => units[i])).Message);
+            else
+                outcomes.Add(await units[i]);
+        }
+        var names = (await _db.ReadAsync(tx => tx.Connection!.QueryAsync<string>("SELECT name FROM secrets", transaction: tx))).ToHashSet();
+        Assert.Equal(["first", .. Enumerable.Range(0, 30).Where(i => i % 3 != 0).Select(i => $"unit{i}")], names.OrderBy(n => n.Length).ThenBy(n => n, StringComparer.Ordinal));
+        // Shared transactions: some unit saw rows of the others that were not committed yet.
+        Assert.Contains(outcomes, o => o.SeenInside > o.Committed);
+
+        static Task Insert(System.Data.IDbTransaction tx, string name) => tx.Connection!.ExecuteAsync(
+            "INSERT INTO secrets (name, value_cipher, created_at, updated_at) VALUES (@name, 'x', 'now', 'now')", new { name }, tx);
+    }
 }

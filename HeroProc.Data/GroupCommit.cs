@@ -1,0 +1,124 @@
+using System.Data;
+using Microsoft.Data.Sqlite;
+
+namespace HeroProc.Data;
+
+/// <summary>
+/// Group commit for <see cref="Db.InTransactionAsync{T}"/>. SQLite has one writer at a time, and with
+/// <c>synchronous=FULL</c> each commit waits for the disk; units of work one by one would each pay that
+/// wait while every other writer queues behind it. Instead, the units that queued while a transaction
+/// ran go together into the next one, each inside a savepoint of its own: a unit that throws is rolled
+/// back to its savepoint alone, and the others commit, all with one disk sync. Each caller still gets
+/// its own result or exception, only after the commit is durable, so a unit stays all-or-nothing.
+/// </summary>
+sealed class GroupCommit(Db db)
+{
+    /// <summary>A bound on one transaction's units, so the first in a long queue does not wait for all of them.</summary>
+    const int MaxUnits = 64;
+
+    sealed record Unit(Func<IDbTransaction, Task<object?>> Work, CancellationToken Ct)
+    {
+        public TaskCompletionSource<object?> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    readonly Lock _lock = new();
+    readonly Queue<Unit> _queue = new();
+    bool _writing;
+
+    public async Task<object?> RunAsync(Func<IDbTransaction, Task<object?>> work, CancellationToken ct)
+    {
+        ct.ThrowIfCancellationRequested();
+        var unit = new Unit(work, ct);
+        bool lead;
+        lock (_lock)
+        {
+            _queue.Enqueue(unit);
+            lead = !_writing;
+            _writing = true;
+        }
+        // The caller that finds no writer becomes it: no thread hop when writes do not overlap.
+        if (lead)
+            await WriteAsync(unit);
+        return await unit.Done.Task;
+    }
+
+    /// <summary>Writes batches until <paramref name="own"/> is done, then hands the queue to a new writer, if any.</summary>
+    async Task WriteAsync(Unit? own)
+    {
+        while (true)
+        {
+            List<Unit> batch = [];
+            lock (_lock)
+            {
+                if (_queue.Count == 0 || own is { Done.Task.IsCompleted: true })
+                {
+                    _writing = _queue.Count > 0;
+                    if (_writing)
+                        _ = Task.Run(() => WriteAsync(null));
+                    return;
+                }
+                while (batch.Count < MaxUnits && _queue.TryDequeue(out var next))
+                    batch.Add(next);
+            }
+            await CommitAsync(batch);
+        }
+    }
+
+    async Task CommitAsync(List<Unit> batch)
+    {
+        var results = new List<(Unit Unit, object? Result)>();
+        try
+        {
+            await using var connection = await db.OpenAsync(CancellationToken.None);
+            await using var transaction = connection.BeginTransaction(IsolationLevel.Serializable, deferred: false);
+            foreach (var unit in batch)
+            {
+                if (unit.Ct.IsCancellationRequested)
+                {
+                    unit.Done.TrySetCanceled(unit.Ct);
+                    continue;
+                }
+                if (batch.Count == 1)
+                {
+                    // Alone in its transaction: a throw rolls the whole transaction back, no savepoint needed.
+                    results.Add((unit, await unit.Work(transaction)));
+                    continue;
+                }
+                Execute(connection, transaction, "SAVEPOINT unit");
+                try
+                {
+                    results.Add((unit, await unit.Work(transaction)));
+                    Execute(connection, transaction, "RELEASE unit");
+                }
+                catch (Exception e)
+                {
+                    // Some errors (a full disk, I/O) end the whole transaction in SQLite: then nothing of
+                    // the batch can commit, and every unit must hear it.
+                    if (!InTransaction(connection))
+                        throw;
+                    Execute(connection, transaction, "ROLLBACK TO unit; RELEASE unit");
+                    unit.Done.TrySetException(e);
+                }
+            }
+            await transaction.CommitAsync(CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            foreach (var unit in batch)
+                unit.Done.TrySetException(e);
+            return;
+        }
+        foreach (var (unit, result) in results)
+            unit.Done.TrySetResult(result);
+    }
+
+    static void Execute(SqliteConnection connection, SqliteTransaction transaction, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    static bool InTransaction(SqliteConnection connection) => SQLitePCL.raw.sqlite3_get_autocommit(connection.Handle) == 0;
+}
