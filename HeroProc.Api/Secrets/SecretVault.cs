@@ -27,20 +27,17 @@ public sealed class SecretVault(IDataProtectionProvider provider)
         return (values, names.Where(n => !values.ContainsKey(n)).Distinct().ToList());
     }
 
-    const string AttemptSecretsFile = "secrets.enc";
-
-    /// <summary>Keeps, encrypted in the attempt's (0700) directory, the secret values the attempt was given.</summary>
-    public void KeepAttemptSecrets(string attemptDir, IEnumerable<string> values)
+    /// <summary>Keeps, encrypted in the (0700) data directory, the secret values the attempt was given.</summary>
+    public void KeepAttemptSecrets(string path, IEnumerable<string> values)
     {
         var list = values.ToList();
         if (list.Count > 0)
-            File.WriteAllText(Path.Combine(attemptDir, AttemptSecretsFile), CarryProtector.Protect(System.Text.Json.JsonSerializer.Serialize(list)));
+            File.WriteAllText(path, CarryProtector.Protect(System.Text.Json.JsonSerializer.Serialize(list)));
     }
 
     /// <summary>The values kept for an attempt, or none.</summary>
-    public IReadOnlyList<string> AttemptSecrets(string attemptDir)
+    public IReadOnlyList<string> AttemptSecrets(string path)
     {
-        var path = Path.Combine(attemptDir, AttemptSecretsFile);
         try
         {
             return File.Exists(path)

@@ -1,7 +1,7 @@
 /*
  * heroproc-shim: runs one attempt of one HeroProc job, decoupled from the server.
  *
- *   heroproc-shim DIR STOP_SIGNAL STOP_TIMEOUT_SECS CWD -- ARGV...   one attempt (by hand, for debugging)
+ *   heroproc-shim FILES STOP_SIGNAL STOP_TIMEOUT_SECS CWD -- ARGV...   one attempt (by hand, for debugging)
  *   heroproc-shim --serve DATA_DIR                                    the server's launcher (below)
  *
  * Why a shim (see DESIGN.md, "Processes"): the server must be able to crash without killing the job
@@ -11,12 +11,13 @@
  *   - runs the job in its own process group (pgid = job pid) with every signal disposition reset to
  *     default and an empty signal mask (the .NET runtime ignores SIGPIPE; sh ignores INT/QUIT for
  *     background jobs; both would leak into the job otherwise);
- *   - owns the job's stdout/stderr pipes and copies them into spool segments DIR/spool.N, each record
+ *   - owns the job's stdout/stderr pipes and copies them into spool segments FILES.spool.N, each record
  *     stamped with the time it was read; the server ingests and deletes segments, and the shim stops
  *     reading (so the job blocks) while too many segments wait, which bounds the spool;
  *   - on SIGTERM (from the server) sends STOP_SIGNAL to the job's group, then SIGKILL after
  *     STOP_TIMEOUT_SECS;
- *   - writes the exit status, code or signal kept apart, atomically to DIR/status.
+ *   - records its pid, the job's pid and at the end the exit status (code or signal, kept apart) in
+ *     FILES.state.
  *
  * The launcher (--serve): the server starts one, and asks it for each attempt instead of starting a
  * program per job. It forks a shim per request, so a job costs one fork of this small process instead
@@ -24,14 +25,17 @@
  * the server's large .NET process: together, about a millisecond of CPU per job. Each forked shim is a
  * shim exactly as above, in a session of its own: it outlives the launcher and the server alike.
  *   requests on stdin:  "LENGTH\n" then LENGTH bytes of NUL-terminated fields:
- *                       ID DIR STOP_SIGNAL STOP_TIMEOUT_SECS CWD ARGC ARGV... ENVC ENV...
+ *                       ID FILES STOP_SIGNAL STOP_TIMEOUT_SECS CWD ARGC ARGV... ENVC ENV...
  *   reports on stdout, one line each (a single write, so lines from many shims never interleave):
  *                       "ready ID SHIM_PID SHIM_START JOB_PID JOB_START", "error ID SHIM_PID MESSAGE",
  *                       and "exit SHIM_PID" once the launcher has reaped a shim.
  * The launcher exits when its stdin closes (the server is gone); the shims it started run on.
  *
- * Files in DIR: shim.pid and job.pid ("PID STARTTIME"), spool.N, status ("exit N", "signal N" or
- * "error MESSAGE").
+ * FILES is a path prefix (the server's jobs/ID/attempt-N): the shim writes FILES.state and FILES.spool.N.
+ * FILES.state holds one line per fact, each appended with a single write and complete only with its
+ * newline: "shim PID STARTTIME", then "job PID STARTTIME", then "exit N", "signal N" or "error MESSAGE".
+ * One file that grows, and a spool only once there is output: on ext4 without a journal (this machine),
+ * creating a file costs a scan past every inode deleted in the last minutes, so a job creates as few as it can.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -65,7 +69,8 @@ struct record_header {  /* little-endian, 16 bytes; followed by `length` bytes o
     uint8_t reserved[3];
 };
 
-static const char *dir;
+static const char *files;   /* the path prefix of this attempt's files */
+static int state_fd = -1;
 static char spool_path[PATH_MAX];
 static int spool_fd = -1;
 static long segment = 0, oldest_waiting = 0, segment_bytes = 0;
@@ -143,21 +148,18 @@ static unsigned long long start_time(pid_t pid) {
     return value;
 }
 
-/* Write-then-rename, so a reader (or a crash of the server) never sees half a file. With `durable`, also
- * fsync: only the status must survive a power loss (which kills every job, so pid files do not matter). */
-static void write_atomically(const char *name, const char *content, int durable) {
-    char path[PATH_MAX], temp[PATH_MAX];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    snprintf(temp, sizeof temp, "%s/.%s.tmp", dir, name);
-    int fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) return;
-    size_t length = strlen(content);
-    if (write(fd, content, length) != (ssize_t)length) { close(fd); return; }
-    if (durable) fsync(fd);
-    close(fd);
-    rename(temp, path);
-    if (!durable) return;
-    int dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+/* Appends one line to FILES.state in a single write: a reader sees it whole (with its newline) or not at all.
+ * With `durable`, also fsyncs it and its directory: only the exit status must survive a power loss (which
+ * kills every job, so the pids do not matter). */
+static void append_state(const char *line, int durable) {
+    size_t length = strlen(line);
+    if (state_fd < 0 || write(state_fd, line, length) != (ssize_t)length || !durable) return;
+    fsync(state_fd);
+    char parent[PATH_MAX];
+    snprintf(parent, sizeof parent, "%s", files);
+    char *slash = strrchr(parent, '/');
+    if (slash) *slash = 0;
+    int dir_fd = open(slash ? parent : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dir_fd >= 0) { fsync(dir_fd); close(dir_fd); }
 }
 
@@ -165,7 +167,7 @@ static void write_atomically(const char *name, const char *content, int durable)
  * never exit while its job lives, or the job would run on unsupervised. */
 static void open_segment(void) {
     if (spool_fd >= 0) close(spool_fd);
-    snprintf(spool_path, sizeof spool_path, "%s/spool.%ld", dir, segment);
+    snprintf(spool_path, sizeof spool_path, "%s.spool.%ld", files, segment);
     spool_fd = open(spool_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     segment_bytes = 0;
 }
@@ -174,7 +176,7 @@ static void open_segment(void) {
 static int spool_full(void) {
     char path[PATH_MAX];
     while (oldest_waiting < segment) {
-        snprintf(path, sizeof path, "%s/spool.%ld", dir, oldest_waiting);
+        snprintf(path, sizeof path, "%s.spool.%ld", files, oldest_waiting);
         if (access(path, F_OK) == 0) break;
         oldest_waiting++;
     }
@@ -182,9 +184,11 @@ static int spool_full(void) {
 }
 
 static void spool(int stream, const char *data, size_t length) {
+    static int opened = 0;
     struct record_header header = { now_ms(), (uint32_t)length, (uint8_t)stream, {0, 0, 0} };
     struct iovec parts[2] = { { &header, sizeof header }, { (void *)data, length } };
     ssize_t expected = (ssize_t)(sizeof header + length), written;
+    if (!opened) { opened = 1; open_segment(); }  /* a job without output has no spool file at all */
     if (spool_fd < 0) return;
     while ((written = writev(spool_fd, parts, 2)) < 0 && errno == EINTR) {}
     if (written != expected) {
@@ -268,10 +272,13 @@ static int run_shim(int stop_signal, double stop_timeout, const char *cwd, char 
     if (setsid() < 0) die("setsid: %s", strerror(errno));
     if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) die("PR_SET_CHILD_SUBREAPER: %s", strerror(errno));
 
-    char line[128];
+    char line[128], state_path[PATH_MAX];
+    snprintf(state_path, sizeof state_path, "%s.state", files);
+    state_fd = open(state_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+    if (state_fd < 0) die("cannot create %s: %s", state_path, strerror(errno));
     unsigned long long shim_start = start_time(getpid());
-    snprintf(line, sizeof line, "%d %llu\n", getpid(), shim_start);
-    write_atomically("shim.pid", line, 0);
+    snprintf(line, sizeof line, "shim %d %llu\n", getpid(), shim_start);
+    append_state(line, 0);
 
     /* Signals arrive through a signalfd, so the loop below sees them in order with the output. */
     sigset_t handled;
@@ -288,8 +295,6 @@ static int run_shim(int stop_signal, double stop_timeout, const char *cwd, char 
     int out[2], err[2], exec_error[2];
     if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC) || pipe2(exec_error, O_CLOEXEC))
         die("pipe: %s", strerror(errno));
-    open_segment();
-    if (spool_fd < 0) die("cannot open %s: %s", spool_path, strerror(errno));
 
     job = fork();
     if (job < 0) die("fork: %s", strerror(errno));
@@ -316,17 +321,19 @@ static int run_shim(int stop_signal, double stop_timeout, const char *cwd, char 
     close(exec_error[0]);
     if (n > 0) {
         message[n] = 0;
+        for (char *c = message; *c; c++)
+            if (*c == '\n') *c = ' ';  /* one line in the state file */
         waitpid(job, NULL, 0);
         char status[1100];
         snprintf(status, sizeof status, "error %s\n", message);
-        write_atomically("status", status, 1);
+        append_state(status, 1);
         report("error %s %d %s", request_id, getpid(), message);
         return 0;
     }
 
     unsigned long long job_start = start_time(job);
-    snprintf(line, sizeof line, "%d %llu\n", job, job_start);
-    write_atomically("job.pid", line, 0);
+    snprintf(line, sizeof line, "job %d %llu\n", job, job_start);
+    append_state(line, 0);
     report("ready %s %d %llu %d %llu", request_id, getpid(), shim_start, job, job_start);
     /* From now on the shim talks through its files only. */
     if (report_fd == STDOUT_FILENO) dup2(null_fd, STDOUT_FILENO);
@@ -395,7 +402,7 @@ static int run_shim(int stop_signal, double stop_timeout, const char *cwd, char 
         snprintf(line, sizeof line, "signal %d\n", WTERMSIG(job_status));
     else
         snprintf(line, sizeof line, "exit %d\n", WEXITSTATUS(job_status));
-    write_atomically("status", line, 1);
+    append_state(line, 1);
     return 0;
 }
 
@@ -441,7 +448,7 @@ static void launch(char *payload, size_t length) {
         int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
         dup2(null_fd, STDOUT_FILENO);
         request_id = id;
-        dir = fields[1];
+        files = fields[1];
         environ = job_env;  /* the job's environment; execvp also looks for the program in its PATH */
         _exit(run_shim(atoi(fields[2]), atof(fields[3]), fields[4], job_argv));
     }
@@ -504,10 +511,10 @@ int main(int argc, char **argv) {
     if (argc == 3 && strcmp(argv[1], "--serve") == 0)
         return serve();
     if (argc < 7 || strcmp(argv[5], "--") != 0) {
-        fprintf(stderr, "usage: heroproc-shim DIR STOP_SIGNAL STOP_TIMEOUT_SECS CWD -- ARGV...\n"
+        fprintf(stderr, "usage: heroproc-shim FILES STOP_SIGNAL STOP_TIMEOUT_SECS CWD -- ARGV...\n"
                         "       heroproc-shim --serve DATA_DIR\n");
         return 2;
     }
-    dir = argv[1];
+    files = argv[1];
     return run_shim(atoi(argv[2]), atof(argv[3]), argv[4], argv + 6);
 }

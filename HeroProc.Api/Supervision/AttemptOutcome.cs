@@ -5,25 +5,51 @@ using HeroProc.Data;
 namespace HeroProc.Api.Supervision;
 
 /// <summary>
-/// What the shim's status file says: an exit code, a terminating signal, or why the job could not start;
-/// or, when the server itself failed while running the attempt, that error.
+/// How an attempt ended, from the shim's state file: an exit code, a terminating signal, or why the job could
+/// not start; or, when the server itself failed while running the attempt, that error.
 /// </summary>
-public sealed record ShimStatus(int? ExitCode, int? Signal, string? StartError, string? ServerError = null, string? Lost = null)
+public sealed record ShimStatus(int? ExitCode, int? Signal, string? StartError, string? ServerError = null, string? Lost = null);
+
+/// <summary>
+/// What the shim's state file (<c>jobs/ID/attempt-N.state</c>) holds so far: the shim's identity, the job's,
+/// and the status once the job has ended. Each is a line the shim appends in one write; a line without its
+/// newline is still being written and does not count.
+/// </summary>
+public sealed record AttemptState(ProcessIdentity? Shim, ProcessIdentity? Job, ShimStatus? Status)
 {
-    public static ShimStatus? Read(string attemptDir)
+    public static AttemptState Read(string path)
     {
-        var path = Path.Combine(attemptDir, "status");
-        if (!File.Exists(path))
-            return null;
-        var words = File.ReadAllText(path).Trim().Split(' ', 2);
-        return words switch
+        string text;
+        try { text = File.ReadAllText(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return new AttemptState(null, null, null); }
+        ProcessIdentity? shim = null, job = null;
+        ShimStatus? status = null;
+        foreach (var line in text[..(text.LastIndexOf('\n') + 1)].Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
-            ["exit", var code] => new ShimStatus(int.Parse(code, CultureInfo.InvariantCulture), null, null),
-            ["signal", var number] => new ShimStatus(null, int.Parse(number, CultureInfo.InvariantCulture), null),
-            ["error", var message] => new ShimStatus(null, null, message),
-            _ => null,
-        };
+            switch (line.Split(' ', 3))
+            {
+                case ["shim", var pid, var start]:
+                    shim = Identity(pid, start);
+                    break;
+                case ["job", var pid, var start]:
+                    job = Identity(pid, start);
+                    break;
+                case ["exit", var code]:
+                    status = new ShimStatus(int.Parse(code, CultureInfo.InvariantCulture), null, null);
+                    break;
+                case ["signal", var number]:
+                    status = new ShimStatus(null, int.Parse(number, CultureInfo.InvariantCulture), null);
+                    break;
+                case ["error", ..]:
+                    status = new ShimStatus(null, null, line["error ".Length..]);
+                    break;
+            }
+        }
+        return new AttemptState(shim, job, status);
     }
+
+    static ProcessIdentity Identity(string pid, string start) =>
+        new(int.Parse(pid, CultureInfo.InvariantCulture), long.Parse(start, CultureInfo.InvariantCulture));
 }
 
 /// <summary>Decides what an attempt's end makes of the job: its final status, or a retry.</summary>

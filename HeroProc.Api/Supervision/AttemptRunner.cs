@@ -40,12 +40,10 @@ public sealed class AttemptRunner(
     async Task RunAttemptAsync(JobStateRepository.ClaimedJob job)
     {
         var spec = ApiJson.Deserialize<ActionSpec>(job.SpecJson);
-        var attemptDir = paths.AttemptDir(job.Id, job.Attempt);
-        if (Directory.Exists(attemptDir))
-            Directory.Delete(attemptDir, recursive: true);
-        Directory.CreateDirectory(attemptDir);
-        if (spec.Cwd is null)
-            Directory.CreateDirectory(paths.WorkDir(job.Id));
+        // Files of this attempt left by a server that stopped before spawning it are stale.
+        if (Directory.Exists(paths.JobDir(job.Id)))
+            paths.DeleteAttemptFiles(job.Id, job.Attempt);
+        Directory.CreateDirectory(spec.Cwd is null ? paths.WorkDir(job.Id) : paths.JobDir(job.Id));
 
         // Secrets are read at the start, not at submit: a secret deleted meanwhile fails the job, saying which.
         var (secrets, missing) = spec.Secrets is { Count: > 0 } names
@@ -56,7 +54,7 @@ public sealed class AttemptRunner(
             await EndAsync(job, null, new ShimStatus(null, null, $"secret '{missing[0]}' no longer exists"), null);
             return;
         }
-        var launch = await launcher.LaunchAsync(attemptDir, paths.WorkDir(job.Id), spec, Environment(job, spec, secrets), CancellationToken.None);
+        var launch = await launcher.LaunchAsync(paths.AttemptFiles(job.Id, job.Attempt), paths.WorkDir(job.Id), spec, Environment(job, spec, secrets), CancellationToken.None);
         if (launch is LaunchResult.Failed failed)
         {
             await EndAsync(job, null, new ShimStatus(null, null, failed.Error), null);
@@ -88,7 +86,7 @@ public sealed class AttemptRunner(
             services.Wake();
         // The values this attempt got, kept (encrypted) with it: a server that adopts it after a restart
         // masks them even if the secrets changed meanwhile.
-        vault.KeepAttemptSecrets(attemptDir, secrets.Values);
+        vault.KeepAttemptSecrets(paths.SecretsFile(job.Id, job.Attempt), secrets.Values);
         await WatchAsync(job, spec, handle, started.Exited, clock.GetUtcNow(), stopRequested is not null,
             Secrets.SecretVault.MaskPatterns(secrets.Values));
     }
@@ -113,7 +111,7 @@ public sealed class AttemptRunner(
                 await publisher.PublishAsync([job.Id], [job.RunId]);
                 services.Wake();
             }
-            var kept = vault.AttemptSecrets(paths.AttemptDir(job.Id, job.Attempt));
+            var kept = vault.AttemptSecrets(paths.SecretsFile(job.Id, job.Attempt));
             var (current, _) = await db.ReadAsync(tx => vault.RevealAsync(tx, spec.Secrets ?? []));
             await WatchAsync(job, spec, handle, exited, row.AttemptStartedAt ?? clock.GetUtcNow(), row.StopRequested is not null,
                 Secrets.SecretVault.MaskPatterns([.. kept, .. current.Values]));
@@ -134,7 +132,7 @@ public sealed class AttemptRunner(
     {
         await EndAsync(new JobStateRepository.ClaimedJob { Id = row.Id, RunId = row.RunId, Name = row.Name, Attempt = row.Attempt, SpecJson = row.SpecJson, RunEnvJson = "{}" },
             null, new ShimStatus(null, null, null, null, reason), null);
-        TryDeleteDirectory(paths.AttemptDir(row.Id, row.Attempt));
+        paths.DeleteAttemptFiles(row.Id, row.Attempt);
     }
 
     /// <summary>Follows a running attempt to its end: stop request, timeout, output, and the final commit.</summary>
@@ -153,7 +151,7 @@ public sealed class AttemptRunner(
             {
                 var ingestor = await LogIngestor.OpenAsync(db, paths, job.Id, job.Attempt, masks, vault.CarryProtector, CancellationToken.None);
                 await FollowOutputAsync(ingestor, exited);
-                var status = ShimStatus.Read(paths.AttemptDir(job.Id, job.Attempt));
+                var status = AttemptState.Read(paths.StateFile(job.Id, job.Attempt)).Status;
                 if (status is null)
                     await handle.KillOrphanedJobAsync();
                 await EndAsync(job, ingestor, status, spec);
@@ -171,7 +169,7 @@ public sealed class AttemptRunner(
             handle.MarkEnded();
             active.Remove(handle);
             // The spool may hold secret output: it goes whatever happened.
-            TryDeleteDirectory(paths.AttemptDir(job.Id, job.Attempt));
+            paths.DeleteAttemptFiles(job.Id, job.Attempt);
         }
     }
 
@@ -331,12 +329,6 @@ public sealed class AttemptRunner(
         foreach (var (key, value) in secrets)
             environment[key] = value;
         return environment;
-    }
-
-    static void TryDeleteDirectory(string path)
-    {
-        try { Directory.Delete(path, recursive: true); }
-        catch (IOException) { }
     }
 }
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Dapper;
 using HeroProc.Data;
 
@@ -35,7 +34,7 @@ public sealed class StartupRecovery(
             $"SELECT {JobRepository.Columns} FROM jobs WHERE status IN ('starting', 'running') ORDER BY id", transaction: tx)).AsList(), ct);
         // A shim spawned just before the crash may not have written its pid file yet: give all of them
         // one grace period, so a spawned job is adopted rather than started a second time.
-        if (leftovers.Any(j => j.Status == JobStatus.Starting && !File.Exists(Path.Combine(paths.AttemptDir(j.Id, j.Attempt), "shim.pid"))))
+        if (leftovers.Any(j => j.Status == JobStatus.Starting && AttemptState.Read(paths.StateFile(j.Id, j.Attempt)).Shim is null))
             await Task.Delay(SpawnGrace, ct);
         int adopted = 0, completed = 0, lost = 0;
         var endings = new List<Task>();
@@ -75,10 +74,9 @@ public sealed class StartupRecovery(
 
     async Task<Resolution> ResolveAsync(JobRow job, CancellationToken ct)
     {
-        var attemptDir = paths.AttemptDir(job.Id, job.Attempt);
+        var stateFile = paths.StateFile(job.Id, job.Attempt);
         var sameBoot = job.BootId is null || job.BootId == Native.BootId;
-        var shim = ReadIdentity(Path.Combine(attemptDir, "shim.pid"));
-        var process = ReadIdentity(Path.Combine(attemptDir, "job.pid"));
+        var (shim, process, status) = AttemptState.Read(stateFile);
         if (job.Status == JobStatus.Running && job.ShimPid is { } shimPid && job.ShimStartTime is { } shimStart)
         {
             // The database's identity wins: files are only trusted for jobs that never reached 'running'.
@@ -88,7 +86,7 @@ public sealed class StartupRecovery(
 
         if (shim is null)
         {
-            if (job.Status == JobStatus.Starting && !File.Exists(Path.Combine(attemptDir, "status")))
+            if (job.Status == JobStatus.Starting && status is null)
             {
                 await RevertAsync(job, ct);
                 return new Resolution.NotStarted();
@@ -99,14 +97,14 @@ public sealed class StartupRecovery(
 
         if (sameBoot && Native.IsAlive(shim.Value.Pid, shim.Value.StartTime))
         {
-            // The shim writes job.pid right after forking; until then its job has no identity to record.
-            process ??= await WaitForIdentityAsync(Path.Combine(attemptDir, "job.pid"), ct);
+            // The shim records the job's identity right after forking it; until then there is none to record.
+            process ??= await WaitForJobIdentityAsync(stateFile, ct);
             var exited = watcher.WaitForExitAsync(shim.Value.Pid, shim.Value.StartTime);
             _ = runner.AdoptAsync(job, shim.Value, process ?? new ProcessIdentity(0, 0), exited, job.Status == JobStatus.Starting);
             return new Resolution.Adopted();
         }
 
-        if (sameBoot && ShimStatus.Read(attemptDir) is not null)
+        if (sameBoot && AttemptState.Read(stateFile).Status is not null)
             return new Resolution.CompletedWhileDown(runner.AdoptAsync(
                 job, shim.Value, process ?? new ProcessIdentity(0, 0), Task.CompletedTask, job.Status == JobStatus.Starting));
 
@@ -130,30 +128,13 @@ public sealed class StartupRecovery(
         await publisher.PublishAsync([job.Id], [job.RunId]);
     }
 
-    static async Task<ProcessIdentity?> WaitForIdentityAsync(string path, CancellationToken ct)
+    static async Task<ProcessIdentity?> WaitForJobIdentityAsync(string stateFile, CancellationToken ct)
     {
         var deadline = DateTime.UtcNow + SpawnGrace;
         ProcessIdentity? identity;
-        while ((identity = ReadIdentity(path)) is null && DateTime.UtcNow < deadline)
+        while ((identity = AttemptState.Read(stateFile).Job) is null && DateTime.UtcNow < deadline)
             await Task.Delay(10, ct);
         return identity;
-    }
-
-    /// <summary>"PID STARTTIME" as the shim writes it, or null.</summary>
-    static ProcessIdentity? ReadIdentity(string path)
-    {
-        try
-        {
-            var words = File.ReadAllText(path).Split(' ', StringSplitOptions.TrimEntries);
-            return words.Length == 2 && int.TryParse(words[0], CultureInfo.InvariantCulture, out var pid)
-                   && long.TryParse(words[1], CultureInfo.InvariantCulture, out var start)
-                ? new ProcessIdentity(pid, start)
-                : null;
-        }
-        catch (IOException)
-        {
-            return null;
-        }
     }
 }
 

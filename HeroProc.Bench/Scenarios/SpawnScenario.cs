@@ -98,60 +98,112 @@ public sealed class SpawnScenario : Scenario
     }
 
     /// <summary>
-    /// The shim started from .NET exactly as ShimLauncher does (Process.Start, read its "ready" line, wait for its exit),
-    /// 4 at a time, with nothing else: what the per-job shim costs before any database work. And plain
-    /// `sh -c true` started the same way, for what .NET's Process.Start costs by itself.
+    /// The shims alone, started the way the server starts them (ShimLauncher: a request to the shim launcher,
+    /// `heroproc-shim --serve`, which forks a shim; its "ready" report, then its "exit"), 4 at a time, with
+    /// nothing else: what the per-job shim costs before any database work. And plain `sh -c true` started
+    /// with .NET's Process.Start, 4 at a time, for comparison.
     /// </summary>
     async Task ShimAloneAsync(BenchContext context, int jobs, CancellationToken ct)
     {
-        var shim = Path.Combine(Path.GetDirectoryName(BenchServer.ServerDll)!, "heroproc-shim");
         var dir = BenchServer.NewDataDir();
         try
         {
-            var next = 0;
-            async Task<double> TimeAsync(Func<int, ProcessStartInfo> startInfo, bool readReady)
-            {
-                next = 0;
-                var started = Stopwatch.GetTimestamp();
-                await Task.WhenAll(Enumerable.Range(0, Parallel).Select(_ => Task.Run(async () =>
-                {
-                    while (Interlocked.Increment(ref next) is var n && n <= jobs)
-                    {
-                        using var process = Process.Start(startInfo(n))!;
-                        if (readReady)
-                        {
-                            var line = await process.StandardOutput.ReadLineAsync(ct);
-                            if (line is null || !line.StartsWith("ready ", StringComparison.Ordinal))
-                                throw new InvalidOperationException($"the shim said '{line}'");
-                        }
-                        await process.WaitForExitAsync(ct);
-                    }
-                }, ct)));
-                return Stopwatch.GetElapsedTime(started).TotalSeconds;
-            }
-
-            var shimSeconds = await TimeAsync(n =>
-            {
-                var attempt = Directory.CreateDirectory(Path.Combine(dir, n.ToString())).FullName;
-                var start = new ProcessStartInfo(shim) { UseShellExecute = false, RedirectStandardOutput = true };
-                foreach (var argument in new[] { attempt, "15", "10", attempt, "--", "/bin/sh", "-c", "true" })
-                    start.ArgumentList.Add(argument);
-                return start;
-            }, readReady: true);
-            var shSeconds = await TimeAsync(_ =>
+            double shimSeconds;
+            using (var launcher = new ShimLauncherDriver(dir))
+                shimSeconds = await TimeFourAtATimeAsync(jobs, launcher.RunAsync, ct);
+            var shSeconds = await TimeFourAtATimeAsync(jobs, async (_, ct) =>
             {
                 var start = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
                 start.ArgumentList.Add("-c");
                 start.ArgumentList.Add("true");
-                return start;
-            }, readReady: false);
+                using var process = Process.Start(start)!;
+                await process.WaitForExitAsync(ct);
+            }, ct);
             context.Report.Note(Name, $"without the server: `sh -c true` × {jobs} started from .NET's Process.Start, {Parallel} at a time, " +
-                $"takes {Stats.Seconds(shSeconds)}; the shim running `sh -c true` started the same way (as ShimLauncher does) takes {Stats.Seconds(shimSeconds)}.");
+                $"takes {Stats.Seconds(shSeconds)}; the shims running `sh -c true`, started through the shim launcher as the server does, take {Stats.Seconds(shimSeconds)}.");
         }
         finally
         {
             Directory.Delete(dir, recursive: true);
         }
+    }
+
+    static async Task<double> TimeFourAtATimeAsync(int jobs, Func<int, CancellationToken, Task> runOne, CancellationToken ct)
+    {
+        var next = 0;
+        var started = Stopwatch.GetTimestamp();
+        await Task.WhenAll(Enumerable.Range(0, Parallel).Select(_ => Task.Run(async () =>
+        {
+            while (Interlocked.Increment(ref next) is var n && n <= jobs)
+                await runOne(n, ct);
+        }, ct)));
+        return Stopwatch.GetElapsedTime(started).TotalSeconds;
+    }
+}
+
+/// <summary>Drives `heroproc-shim --serve` with its line protocol (see Shim/heroproc-shim.c): one request per job, then its "ready" and "exit".</summary>
+sealed class ShimLauncherDriver : IDisposable
+{
+    readonly Process _launcher;
+    readonly StreamReader _reports;
+    readonly System.Collections.Concurrent.ConcurrentDictionary<string, TaskCompletionSource<Task>> _ready = new();
+    readonly System.Collections.Concurrent.ConcurrentDictionary<string, TaskCompletionSource> _exits = new();
+    readonly string _dir;
+
+    public ShimLauncherDriver(string dir)
+    {
+        _dir = dir;
+        var start = new ProcessStartInfo(Path.Combine(Path.GetDirectoryName(BenchServer.ServerDll)!, "heroproc-shim"))
+        {
+            UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = true,
+        };
+        start.ArgumentList.Add("--serve");
+        start.ArgumentList.Add(dir);
+        _launcher = Process.Start(start)!;
+        _reports = _launcher.StandardOutput;
+        new Thread(ReadReports) { IsBackground = true }.Start();
+    }
+
+    /// <summary>Closing its stdin ends the launcher.</summary>
+    public void Dispose()
+    {
+        _launcher.StandardInput.Close();
+        _launcher.WaitForExit();
+        _launcher.Dispose();
+    }
+
+    void ReadReports()
+    {
+        while (_reports.ReadLine() is { } line)
+        {
+            var words = line.Split(' ');
+            if (words is ["ready", var id, var shim, ..])
+            {
+                // Registered before the next line is read: a shim's "exit" always follows its "ready".
+                var exited = _exits[shim] = new TaskCompletionSource();
+                _ready[id].SetResult(exited.Task);
+            }
+            else if (words is ["exit", var pid] && _exits.TryRemove(pid, out var exit))
+                exit.SetResult();
+            else if (words is ["error", var failed, ..])
+                _ready[failed].SetException(new InvalidOperationException($"the shim launcher said '{line}'"));
+        }
+    }
+
+    public async Task RunAsync(int n, CancellationToken ct)
+    {
+        var id = n.ToString();
+        var attempt = Directory.CreateDirectory(Path.Combine(_dir, id)).FullName;
+        var ready = _ready[id] = new TaskCompletionSource<Task>(TaskCreationOptions.RunContinuationsAsynchronously);
+        string[] fields = [id, attempt, "15", "10", attempt, "3", "/bin/sh", "-c", "true", "1", "PATH=/usr/bin:/bin"];
+        var payload = System.Text.Encoding.UTF8.GetBytes(string.Concat(fields.Select(f => f + "\0")));
+        lock (_launcher)
+        {
+            _launcher.StandardInput.BaseStream.Write(System.Text.Encoding.ASCII.GetBytes($"{payload.Length}\n"));
+            _launcher.StandardInput.BaseStream.Write(payload);
+            _launcher.StandardInput.BaseStream.Flush();
+        }
+        await (await ready.Task.WaitAsync(ct)).WaitAsync(ct);
     }
 }
 
