@@ -42,6 +42,7 @@ public sealed class Db
             Pooling = true,
             DefaultTimeout = BusyTimeoutMs / 1000,
         }.ToString();
+        Durability = durability;
         var synchronous = durability == Durability.Full ? "FULL" : "NORMAL";
         _pragmas = $"PRAGMA foreign_keys=ON; PRAGMA busy_timeout={BusyTimeoutMs}; PRAGMA synchronous={synchronous};";
         _writes = new GroupCommit(this);
@@ -75,11 +76,22 @@ public sealed class Db
     /// when it returns, and none of them when it throws. It returns once the commit is durable. Units
     /// queued together share a transaction and its commit, each inside a savepoint of its own (see GroupCommit).
     /// </summary>
-    public async Task<T> InTransactionAsync<T>(Func<IDbTransaction, Task<T>> work, CancellationToken ct = default) =>
-        (T)(await _writes.RunAsync(async tx => await work(tx), ct))!;
+    /// <param name="durable">
+    /// False for a write a power cut makes moot, which may then skip the disk sync (with <c>Durability.Full</c>):
+    /// a job's start and its pid only hold within one boot, and a restarted machine records the jobs that ran as
+    /// lost anyway. A durable commit later makes it durable too. Anything acknowledged to a client, or a job's
+    /// end (which must not be run again), is durable.
+    /// </param>
+    public async Task<T> InTransactionAsync<T>(Func<IDbTransaction, Task<T>> work, CancellationToken ct = default, bool durable = true) =>
+        (T)(await _writes.RunAsync(async tx => await work(tx), durable, ct))!;
 
-    public Task InTransactionAsync(Func<IDbTransaction, Task> work, CancellationToken ct = default) =>
-        InTransactionAsync(async tx => { await work(tx); return true; }, ct);
+    public Task InTransactionAsync(Func<IDbTransaction, Task> work, CancellationToken ct = default, bool durable = true) =>
+        InTransactionAsync(async tx => { await work(tx); return true; }, ct, durable);
+
+    /// <summary>The synchronous pragma a commit needs: the configured one, or NORMAL for a batch of non-durable units.</summary>
+    internal string SynchronousPragma(bool durable) => durable && Durability == Durability.Full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL";
+
+    public Durability Durability { get; }
 
     /// <summary>
     /// Runs <paramref name="work"/> in a read transaction: in WAL mode it sees one consistent snapshot,

@@ -16,7 +16,7 @@ sealed class GroupCommit(Db db)
     /// <summary>A bound on one transaction's units, so the first in a long queue does not wait for all of them.</summary>
     const int MaxUnits = 64;
 
-    sealed record Unit(Func<IDbTransaction, Task<object?>> Work, CancellationToken Ct)
+    sealed record Unit(Func<IDbTransaction, Task<object?>> Work, bool Durable, CancellationToken Ct)
     {
         public TaskCompletionSource<object?> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
@@ -25,10 +25,10 @@ sealed class GroupCommit(Db db)
     readonly Queue<Unit> _queue = new();
     bool _writing;
 
-    public async Task<object?> RunAsync(Func<IDbTransaction, Task<object?>> work, CancellationToken ct)
+    public async Task<object?> RunAsync(Func<IDbTransaction, Task<object?>> work, bool durable, CancellationToken ct)
     {
         ct.ThrowIfCancellationRequested();
-        var unit = new Unit(work, ct);
+        var unit = new Unit(work, durable, ct);
         bool lead;
         lock (_lock)
         {
@@ -70,6 +70,8 @@ sealed class GroupCommit(Db db)
         try
         {
             await using var connection = await db.OpenAsync(CancellationToken.None);
+            // The commit syncs the disk if any unit needs it, which also makes the others' writes durable.
+            Execute(connection, null, db.SynchronousPragma(batch.Any(u => u.Durable)));
             await using var transaction = connection.BeginTransaction(IsolationLevel.Serializable, deferred: false);
             foreach (var unit in batch)
             {
@@ -112,7 +114,7 @@ sealed class GroupCommit(Db db)
             unit.Done.TrySetResult(result);
     }
 
-    static void Execute(SqliteConnection connection, SqliteTransaction transaction, string sql)
+    static void Execute(SqliteConnection connection, SqliteTransaction? transaction, string sql)
     {
         using var command = connection.CreateCommand();
         command.Transaction = transaction;

@@ -149,18 +149,12 @@ static unsigned long long start_time(pid_t pid) {
 }
 
 /* Appends one line to FILES.state in a single write: a reader sees it whole (with its newline) or not at all.
- * With `durable`, also fsyncs it and its directory: only the exit status must survive a power loss (which
- * kills every job, so the pids do not matter). */
-static void append_state(const char *line, int durable) {
+ * Nothing here is fsynced: these files matter only within one boot (the server reads them after its own
+ * crash, when the page cache still holds them; after a reboot every job is gone, and the server records
+ * it lost without reading them), so a disk sync would only slow every job down. */
+static void append_state(const char *line) {
     size_t length = strlen(line);
-    if (state_fd < 0 || write(state_fd, line, length) != (ssize_t)length || !durable) return;
-    fsync(state_fd);
-    char parent[PATH_MAX];
-    snprintf(parent, sizeof parent, "%s", files);
-    char *slash = strrchr(parent, '/');
-    if (slash) *slash = 0;
-    int dir_fd = open(slash ? parent : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dir_fd >= 0) { fsync(dir_fd); close(dir_fd); }
+    if (state_fd >= 0 && write(state_fd, line, length) != (ssize_t)length) { /* reported as no status */ }
 }
 
 /* Opens the next spool segment. A failure (disk full, no inodes) drops output from then on: the shim must
@@ -278,7 +272,7 @@ static int run_shim(int stop_signal, double stop_timeout, const char *cwd, char 
     if (state_fd < 0) die("cannot create %s: %s", state_path, strerror(errno));
     unsigned long long shim_start = start_time(getpid());
     snprintf(line, sizeof line, "shim %d %llu\n", getpid(), shim_start);
-    append_state(line, 0);
+    append_state(line);
 
     /* Signals arrive through a signalfd, so the loop below sees them in order with the output. */
     sigset_t handled;
@@ -326,14 +320,14 @@ static int run_shim(int stop_signal, double stop_timeout, const char *cwd, char 
         waitpid(job, NULL, 0);
         char status[1100];
         snprintf(status, sizeof status, "error %s\n", message);
-        append_state(status, 1);
+        append_state(status);
         report("error %s %d %s", request_id, getpid(), message);
         return 0;
     }
 
     unsigned long long job_start = start_time(job);
     snprintf(line, sizeof line, "job %d %llu\n", job, job_start);
-    append_state(line, 0);
+    append_state(line);
     report("ready %s %d %llu %d %llu", request_id, getpid(), shim_start, job, job_start);
     /* From now on the shim talks through its files only. */
     if (report_fd == STDOUT_FILENO) dup2(null_fd, STDOUT_FILENO);
@@ -394,15 +388,12 @@ static int run_shim(int stop_signal, double stop_timeout, const char *cwd, char 
         }
     }
 
-    if (spool_fd >= 0) {
-        fsync(spool_fd);
-        close(spool_fd);
-    }
+    if (spool_fd >= 0) close(spool_fd);
     if (WIFSIGNALED(job_status))
         snprintf(line, sizeof line, "signal %d\n", WTERMSIG(job_status));
     else
         snprintf(line, sizeof line, "exit %d\n", WEXITSTATUS(job_status));
-    append_state(line, 1);
+    append_state(line);
     return 0;
 }
 

@@ -71,7 +71,7 @@ public sealed class AttemptRunner(
             {
                 await JobStateRepository.MarkRunningAsync(tx, job.Id, job.Attempt, started.ShimIdentity, started.Job, Native.BootId, clock.GetUtcNow());
                 return (await JobRepository.GetAsync(tx, job.Id))?.StopRequested;
-            });
+            }, durable: false);  // a pid means nothing after a power cut: the restarted machine records the job lost
         }
         catch
         {

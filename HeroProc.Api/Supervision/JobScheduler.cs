@@ -68,7 +68,7 @@ public sealed class JobScheduler(
             foreach (var runId in all.Select(j => j.RunId).Distinct())
                 await JobStateRepository.RefreshRunAsync(tx, runId, claimedAt);
             return (all, processes.MoreMayBeReady || jobs.MoreMayBeReady);
-        }, stopping);
+        }, stopping, durable: false);  // a claim lost to a power cut only starts the job again, as it must
         if (claimed.Count == 0)
             return moreMayBeReady;
         lock (_attempts)

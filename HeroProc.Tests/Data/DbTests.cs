@@ -153,4 +153,23 @@ public sealed class DbTests : IDisposable
         static Task Insert(System.Data.IDbTransaction tx, string name) => tx.Connection!.ExecuteAsync(
             "INSERT INTO secrets (name, value_cipher, created_at, updated_at) VALUES (@name, 'x', 'now', 'now')", new { name }, tx);
     }
+
+    [Fact]
+    public async Task A_write_marked_not_durable_commits_without_a_disk_sync_unless_it_shares_the_commit_with_a_durable_one()
+    {
+        await _db.MigrateAsync();
+        static Task<int> Synchronous(System.Data.IDbTransaction tx) => tx.Connection!.ExecuteScalarAsync<int>("PRAGMA synchronous", transaction: tx);
+
+        Assert.Equal(1, await _db.InTransactionAsync(Synchronous, durable: false));  // NORMAL
+        Assert.Equal(2, await _db.InTransactionAsync(Synchronous));                  // FULL
+
+        // Queued together behind a running write, a durable unit makes the whole commit sync.
+        var gate = new TaskCompletionSource();
+        var first = _db.InTransactionAsync(async _ => await gate.Task);
+        var lax = _db.InTransactionAsync(Synchronous, durable: false);
+        var strict = _db.InTransactionAsync(Synchronous);
+        gate.SetResult();
+        await first;
+        Assert.Equal((2, 2), (await lax, await strict));
+    }
 }
