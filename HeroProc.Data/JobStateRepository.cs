@@ -49,27 +49,16 @@ public static class JobStateRepository
         if (capacity <= 0)
             return ([], false);
         var connection = tx.Connection!;
-        // CROSS JOIN keeps SQLite from driving the dependency check from every job of the run: it must
-        // walk the candidate's own few dependencies and look each up by (run_id, name).
         // The kind is written into the SQL (it is one of two constants), so that the processes' partial
         // index serves their query: the pass for processes must not walk every pending oneshot job.
         var kind = processes ? "process" : "oneshot";
         var limit = Math.Min(capacity, 10_000) * 4;
-        var candidates = (await connection.QueryAsync<Candidate>(
-            $"""
-            SELECT j.id, j.run_id, r.max_parallel FROM jobs j JOIN runs r ON r.id = j.run_id
-            WHERE j.id IN (SELECT id FROM jobs WHERE status = 'pending' AND kind = '{kind}'
-                           UNION ALL SELECT id FROM jobs WHERE status = 'retrying' AND kind = '{kind}' AND next_attempt_at <= @dueBy)
-              AND r.cancel_requested = 0
-              AND NOT EXISTS (
-                  SELECT 1 FROM json_each(j.depends_on_json) d
-                  CROSS JOIN jobs dj ON dj.run_id = j.run_id AND dj.name = d.value
-                  WHERE dj.status <> 'succeeded' AND (dj.kind <> 'process' OR dj.status <> 'running' OR dj.ready_at IS NULL))
-              AND (r.max_parallel IS NULL OR r.max_parallel >
-                   (SELECT COUNT(*) FROM jobs a WHERE a.run_id = j.run_id AND a.status IN ('starting', 'running')))
-            ORDER BY j.id
-            LIMIT @limit
-            """, new { dueBy, limit }, tx)).AsList();
+        // Pending jobs and due retries are looked up apart, each in id order along an index of (status, id),
+        // and merged: one query over both would list every pending job before taking the first few.
+        var pending = await CandidatesAsync(connection, tx, $"j.status = 'pending' AND j.kind = '{kind}'", dueBy, limit);
+        var retrying = await CandidatesAsync(connection, tx, $"j.status = 'retrying' AND j.kind = '{kind}' AND j.next_attempt_at <= @dueBy", dueBy, limit);
+        var candidates = pending.Concat(retrying).OrderBy(c => c.Id).Take(limit).ToList();
+        var moreMayBeReady = pending.Count == limit || retrying.Count == limit;
 
         var activeByRun = new Dictionary<long, int>();
         var claimed = new List<ClaimedJob>();
@@ -102,8 +91,31 @@ public static class JobStateRepository
             await AddEventAsync(tx, job.Id, JobStatus.Starting, job.Attempt, now, null);
             claimed.Add(job);
         }
-        return (claimed, candidates.Count == limit && claimed.Count < capacity);
+        return (claimed, moreMayBeReady && claimed.Count < capacity);
     }
+
+    /// <summary>
+    /// Jobs matching <paramref name="source"/> (a status and kind, written into the SQL as constants so that the
+    /// processes' partial index serves their query) whose dependencies all succeeded, in runs not cancelled and
+    /// below their maxParallel, oldest first.
+    /// </summary>
+    static async Task<List<Candidate>> CandidatesAsync(IDbConnection connection, IDbTransaction tx, string source, DateTimeOffset dueBy, int limit) =>
+        (await connection.QueryAsync<Candidate>(
+            // CROSS JOIN keeps SQLite from driving the dependency check from every job of the run: it must
+            // walk the candidate's own few dependencies and look each up by (run_id, name).
+            $"""
+            SELECT j.id, j.run_id, r.max_parallel FROM jobs j JOIN runs r ON r.id = j.run_id
+            WHERE {source}
+              AND r.cancel_requested = 0
+              AND NOT EXISTS (
+                  SELECT 1 FROM json_each(j.depends_on_json) d
+                  CROSS JOIN jobs dj ON dj.run_id = j.run_id AND dj.name = d.value
+                  WHERE dj.status <> 'succeeded' AND (dj.kind <> 'process' OR dj.status <> 'running' OR dj.ready_at IS NULL))
+              AND (r.max_parallel IS NULL OR r.max_parallel >
+                   (SELECT COUNT(*) FROM jobs a WHERE a.run_id = j.run_id AND a.status IN ('starting', 'running')))
+            ORDER BY j.id
+            LIMIT @limit
+            """, new { dueBy, limit }, tx)).AsList();
 
     /// <summary>The attempt's processes exist: <c>starting</c> → <c>running</c>, with their identity.</summary>
     public static async Task<bool> MarkRunningAsync(IDbTransaction tx, long jobId, int attempt, ProcessIdentity shim,

@@ -4,7 +4,7 @@ using HeroProc.Data;
 namespace HeroProc.Api.Supervision;
 
 /// <summary>A running attempt's processes, and the one way to stop them.</summary>
-public sealed class AttemptHandle(long jobId, int attempt, ProcessIdentity shim, ProcessIdentity job, int stopTimeoutSecs)
+public sealed class AttemptHandle(long jobId, int attempt, ProcessIdentity shim, ProcessIdentity job, int stopTimeoutSecs, ILogger? logger = null)
 {
     /// <summary>Beyond the stop timeout, how long the shim gets before the server kills the group itself.</summary>
     static readonly TimeSpan ShimGrace = TimeSpan.FromSeconds(5);
@@ -15,6 +15,8 @@ public sealed class AttemptHandle(long jobId, int attempt, ProcessIdentity shim,
     public long JobId => jobId;
     public int Attempt => attempt;
     public ProcessIdentity Job => job;
+
+    public bool StopRequested => Volatile.Read(ref _stopRequested) == 1;
 
     /// <summary>Completes once the attempt's end is committed.</summary>
     public Task Ended => _ended.Task;
@@ -45,8 +47,9 @@ public sealed class AttemptHandle(long jobId, int attempt, ProcessIdentity shim,
     {
         if (Interlocked.Exchange(ref _stopRequested, 1) == 1)
             return;
-        if (Native.IsAlive(shim.Pid, shim.StartTime))
-            Native.Signal(shim.Pid, Native.SigTerm);
+        var alive = Native.IsAlive(shim.Pid, shim.StartTime);
+        var signalled = alive && Native.Signal(shim.Pid, Native.SigTerm);
+        logger?.LogInformation("Stopping job {JobId}: shim {Pid} alive {Alive}, signalled {Signalled}", jobId, shim.Pid, alive, signalled);
         _ = Task.Delay(TimeSpan.FromSeconds(stopTimeoutSecs) + ShimGrace).ContinueWith(_ =>
         {
             if (Ended.IsCompleted)

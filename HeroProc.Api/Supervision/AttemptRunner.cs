@@ -61,16 +61,18 @@ public sealed class AttemptRunner(
             return;
         }
         var started = (LaunchResult.Started)launch;
-        var handle = new AttemptHandle(job.Id, job.Attempt, started.ShimIdentity, started.Job, spec.StopTimeoutSecs ?? 10);
+        var handle = new AttemptHandle(job.Id, job.Attempt, started.ShimIdentity, started.Job, spec.StopTimeoutSecs ?? 10, logger);
         // Registered before 'running' commits, so a cancel committed in between finds the handle to signal.
         active.Add(handle);
-        string? stopRequested;
+        JobRow? row;
+        long logEnd;
         try
         {
-            stopRequested = await db.InTransactionAsync(async tx =>
+            // The row read back also gives the output's ingestion state, so the ingestor needs no read of its own.
+            (row, logEnd) = await db.InTransactionAsync(async tx =>
             {
                 await JobStateRepository.MarkRunningAsync(tx, job.Id, job.Attempt, started.ShimIdentity, started.Job, Native.BootId, clock.GetUtcNow());
-                return (await JobRepository.GetAsync(tx, job.Id))?.StopRequested;
+                return (await JobRepository.GetAsync(tx, job.Id), await LogRepository.EndOffsetAsync(tx, job.Id));
             }, durable: false);  // a pid means nothing after a power cut: the restarted machine records the job lost
         }
         catch
@@ -87,8 +89,9 @@ public sealed class AttemptRunner(
         // The values this attempt got, kept (encrypted) with it: a server that adopts it after a restart
         // masks them even if the secrets changed meanwhile.
         vault.KeepAttemptSecrets(paths.SecretsFile(job.Id, job.Attempt), secrets.Values);
-        await WatchAsync(job, spec, handle, started.Exited, clock.GetUtcNow(), stopRequested is not null,
-            Secrets.SecretVault.MaskPatterns(secrets.Values));
+        var masks = Secrets.SecretVault.MaskPatterns(secrets.Values);
+        await WatchAsync(job, spec, handle, started.Exited, clock.GetUtcNow(), row?.StopRequested is not null, masks,
+            row is null ? null : LogIngestor.From(paths, row, logEnd, job.Attempt, masks, vault.CarryProtector));
     }
 
     /// <summary>
@@ -103,7 +106,7 @@ public sealed class AttemptRunner(
         try
         {
             var spec = ApiJson.Deserialize<ActionSpec>(job.SpecJson);
-            var handle = new AttemptHandle(job.Id, job.Attempt, shim, process, spec.StopTimeoutSecs ?? 10);
+            var handle = new AttemptHandle(job.Id, job.Attempt, shim, process, spec.StopTimeoutSecs ?? 10, logger);
             active.Add(handle);
             if (wasStarting)
             {
@@ -136,8 +139,9 @@ public sealed class AttemptRunner(
     }
 
     /// <summary>Follows a running attempt to its end: stop request, timeout, output, and the final commit.</summary>
+    /// <param name="ingestor">The attempt's log ingestor when the caller has what it needs; opened here otherwise.</param>
     async Task WatchAsync(JobStateRepository.ClaimedJob job, ActionSpec spec, AttemptHandle handle, Task exited,
-        DateTimeOffset attemptStartedAt, bool stopRequested, IReadOnlyList<byte[]> masks)
+        DateTimeOffset attemptStartedAt, bool stopRequested, IReadOnlyList<byte[]> masks, LogIngestor? ingestor = null)
     {
         try
         {
@@ -149,8 +153,10 @@ public sealed class AttemptRunner(
             _ = exited.ContinueWith(_ => probing?.Dispose(), TaskScheduler.Default);
             try
             {
-                var ingestor = await LogIngestor.OpenAsync(db, paths, job.Id, job.Attempt, masks, vault.CarryProtector, CancellationToken.None);
+                ingestor ??= await LogIngestor.OpenAsync(db, paths, job.Id, job.Attempt, masks, vault.CarryProtector, CancellationToken.None);
                 await FollowOutputAsync(ingestor, exited);
+                if (stopRequested || handle.StopRequested)
+                    logger.LogDebug("Job {JobId}'s shim has exited after a stop", job.Id);
                 var status = AttemptState.Read(paths.StateFile(job.Id, job.Attempt)).Status;
                 if (status is null)
                     await handle.KillOrphanedJobAsync();
@@ -268,9 +274,9 @@ public sealed class AttemptRunner(
         {
             var now = clock.GetUtcNow();
             var trimmed = new List<LogChunkRow>();
-            if (pass is not null)
+            if (pass is not null && ingestor!.Stores(pass))
             {
-                await LogRepository.CommitAsync(tx, job.Id, pass.Chunks, ingestor!.ForStorage(pass.State));
+                await LogRepository.CommitAsync(tx, job.Id, pass.Chunks, ingestor.ForStorage(pass.State));
                 trimmed.AddRange(await retention.TrimJobAsync(tx, job.Id));
             }
             var row = await JobRepository.GetAsync(tx, job.Id);

@@ -30,11 +30,12 @@ public sealed class JobScheduler(
                 // The claim's own time: a retry due after it must wake the loop again, even when the clock
                 // has passed its due time by the end of the pass (a timer may also fire a little early).
                 var now = clock.GetUtcNow();
-                var moreMayBeReady = !state.Wiping && await StartReadyJobsAsync(state.MayStartJobs, now, stopping);
+                var (moreMayBeReady, due) = state.Wiping
+                    ? (false, await db.ReadAsync(tx => JobStateRepository.NextRetryDueAsync(tx, now), stopping))
+                    : await StartReadyJobsAsync(state.MayStartJobs, now, stopping);
                 // A pass may have left capacity that runs at their maxParallel kept from the jobs it looked
                 // at: look again at once. Otherwise sleep until woken, or until a retry falls due; a retry
                 // already due that could not start waits for a wake (a job's end, a resume), never in a busy loop.
-                var due = await db.ReadAsync(tx => JobStateRepository.NextRetryDueAsync(tx, now), stopping);
                 until = moreMayBeReady ? now : due;
             }
             catch (Exception e) when (!stopping.IsCancellationRequested)
@@ -54,11 +55,14 @@ public sealed class JobScheduler(
         Alive = false;
     }
 
-    /// <summary>Claims and starts the ready jobs; true when more may be ready at once (see ClaimReadyAsync).</summary>
+    /// <summary>
+    /// Claims and starts the ready jobs. Returns whether more may be ready at once (see ClaimReadyAsync), and
+    /// when the next retry after <paramref name="now"/> falls due, read in the same transaction.
+    /// </summary>
     /// <param name="oneshots">False while paused: services' processes are still started (and restarted), nothing else.</param>
-    async Task<bool> StartReadyJobsAsync(bool oneshots, DateTimeOffset now, CancellationToken stopping)
+    async Task<(bool MoreMayBeReady, DateTimeOffset? NextRetryDue)> StartReadyJobsAsync(bool oneshots, DateTimeOffset now, CancellationToken stopping)
     {
-        var (claimed, moreMayBeReady) = await db.InTransactionAsync(async tx =>
+        var (claimed, moreMayBeReady, due) = await db.InTransactionAsync(async tx =>
         {
             var claimedAt = Later(clock.GetUtcNow(), now);
             var capacity = oneshots ? options.Value.MaxParallelJobs - await JobStateRepository.CountActiveAsync(tx) : 0;
@@ -67,10 +71,10 @@ public sealed class JobScheduler(
             List<JobStateRepository.ClaimedJob> all = [.. processes.Jobs, .. jobs.Jobs];
             foreach (var runId in all.Select(j => j.RunId).Distinct())
                 await JobStateRepository.RefreshRunAsync(tx, runId, claimedAt);
-            return (all, processes.MoreMayBeReady || jobs.MoreMayBeReady);
+            return (all, processes.MoreMayBeReady || jobs.MoreMayBeReady, await JobStateRepository.NextRetryDueAsync(tx, now));
         }, stopping, durable: false);  // a claim lost to a power cut only starts the job again, as it must
         if (claimed.Count == 0)
-            return moreMayBeReady;
+            return (moreMayBeReady, due);
         lock (_attempts)
         {
             foreach (var job in claimed)
@@ -81,7 +85,7 @@ public sealed class JobScheduler(
             }
         }
         await publisher.PublishAsync(claimed.Select(j => j.Id), claimed.Select(j => j.RunId));
-        return moreMayBeReady;
+        return (moreMayBeReady, due);
     }
 
     /// <summary>

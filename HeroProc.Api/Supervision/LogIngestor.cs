@@ -45,10 +45,18 @@ public sealed class LogIngestor(JobPaths paths, long jobId, int attempt, Ingesti
     {
         var (job, end) = await db.ReadAsync(async tx =>
             ((await JobRepository.GetAsync(tx, jobId))!, await LogRepository.EndOffsetAsync(tx, jobId)), ct);
-        return new LogIngestor(paths, jobId, attempt,
-            new IngestionState(job.SpoolSegment, job.SpoolOffset, Unprotect(carryProtector, job.CarryStdout), Unprotect(carryProtector, job.CarryStderr),
-                job.LogSeq), end, masks, carryProtector);
+        return From(paths, job, end, attempt, masks, carryProtector);
     }
+
+    /// <summary>An ingestor from the job's row and its log file's end (LogRepository.EndOffsetAsync), read by the caller.</summary>
+    public static LogIngestor From(JobPaths paths, JobRow job, long fileEnd, int attempt, IReadOnlyList<byte[]> masks,
+        Microsoft.AspNetCore.DataProtection.IDataProtector carryProtector) =>
+        new(paths, job.Id, attempt,
+            new IngestionState(job.SpoolSegment, job.SpoolOffset, Unprotect(carryProtector, job.CarryStdout), Unprotect(carryProtector, job.CarryStderr),
+                job.LogSeq), fileEnd, masks, carryProtector);
+
+    /// <summary>Whether committing the pass would store anything: lines, or a new place in the spool.</summary>
+    public bool Stores(IngestPass pass) => pass.Chunks.Count > 0 || pass.State != _state;
 
     /// <summary>Reads what was spooled since the last committed pass; <paramref name="final"/> also flushes unterminated lines.</summary>
     public IngestPass Read(bool final)

@@ -14,9 +14,11 @@ public sealed partial class ProcessExitWatcher : IDisposable
     readonly int _epoll;
     readonly ConcurrentDictionary<int, TaskCompletionSource> _waiting = new();
     readonly Thread _thread;
+    readonly ILogger<ProcessExitWatcher> _logger;
 
-    public ProcessExitWatcher()
+    public ProcessExitWatcher(ILogger<ProcessExitWatcher> logger)
     {
+        _logger = logger;
         _epoll = epoll_create1(EpollCloexec);
         if (_epoll < 0)
             throw new InvalidOperationException($"epoll_create1 failed: errno {Marshal.GetLastPInvokeError()}");
@@ -38,6 +40,7 @@ public sealed partial class ProcessExitWatcher : IDisposable
         }
         var exited = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _waiting[fd] = exited;
+        _logger.LogDebug("Watching process {Pid} through pidfd {Fd}", pid, fd);
         Span<byte> ev = stackalloc byte[EventSize];
         ev.Clear();
         MemoryMarshal.Write(ev, EpollIn);
@@ -69,9 +72,12 @@ public sealed partial class ProcessExitWatcher : IDisposable
                 var fd = (int)MemoryMarshal.Read<ulong>(events.AsSpan(i * EventSize + DataOffset));
                 var none = 0;
                 epoll_ctl(_epoll, EpollCtlDel, fd, ref Unsafe.As<int, byte>(ref none));
+                // Removed before the close: once closed, the number can be handed to the next pidfd at
+                // once, and that process's waiter must not be taken (and completed) for this one.
+                var found = _waiting.TryRemove(fd, out var exited);
                 close(fd);
-                if (_waiting.TryRemove(fd, out var exited))
-                    exited.TrySetResult();
+                _logger.LogDebug("pidfd {Fd} is readable; a waiter {Found}", fd, found);
+                exited?.TrySetResult();
             }
         }
     }

@@ -44,7 +44,9 @@ public sealed class ServerProcess : IAsyncDisposable
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            throw new Xunit.Sdk.XunitException($"{e.Message}\nThe server's last output:\n{string.Join('\n', _output)}");
+            var live = ProcessTableCleanup.LiveUnder(DataDir).Select(pid => $"{pid} {Engine.ProcessTable.Find(pid)}");
+            throw new Xunit.Sdk.XunitException($"{e.Message}\nThe server's last output:\n{string.Join('\n', _output)}" +
+                $"\nLive processes of the data directory:\n{string.Join('\n', live)}");
         }
     }
 
@@ -74,7 +76,8 @@ public sealed class ServerProcess : IAsyncDisposable
         start.Environment["HeroProc__DataDir"] = DataDir;
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         // Timeouts and stops are logged at Information: a failing test's message shows them (ExplainAsync).
-        start.Environment["Logging__LogLevel__HeroProc.Api.Supervision.AttemptRunner"] = "Information";
+        start.Environment["Logging__LogLevel__HeroProc.Api.Supervision.AttemptRunner"] = "Debug";
+        start.Environment["Logging__LogLevel__HeroProc.Api.Supervision.ProcessExitWatcher"] = "Debug";
         foreach (var (key, value) in _settings)
             start.Environment[key.Replace(":", "__")] = value;
         _process = Process.Start(start)!;

@@ -86,7 +86,9 @@ public sealed partial class RestartPolicyTests
         await using var server = new ServerProcess();
         await server.StartAsync();
         var client = server.Client;
-        await client.DefineAsync("crashy", [Process("main", "exit 1", new { delayMs = 2000, factor = 1.0, minUptimeMs = 1000, maxRestarts = 2 })]);
+        // 3 s (2.7 to 3.3 s with jitter) leaves the 1.4 s the test waits inside the backoff ample room, even when
+        // a loaded machine sees the backoff begin late.
+        await client.DefineAsync("crashy", [Process("main", "exit 1", new { delayMs = 3000, factor = 1.0, minUptimeMs = 1000, maxRestarts = 2 })]);
         await client.RequestAsync("crashy", "start");
 
         // Measured over the second backoff, watching the database rather than calling the server: the
@@ -94,7 +96,7 @@ public sealed partial class RestartPolicyTests
         var database = new DatabaseProbe(server.DatabasePath);
         await Eventually.TrueAsync(() => database.Scalar<long>("SELECT COUNT(*) FROM jobs WHERE kind = 'process' AND attempt = 2 AND status = 'retrying'") == 1,
             "the second backoff began");
-        // A one-second window inside the 2 s wait, clear of the restarts at either end. Spinning while it
+        // A one-second window inside the 3 s wait, clear of the restarts at either end. Spinning while it
         // waits would cost about a core; a timer costs nothing.
         await Task.Delay(TimeSpan.FromMilliseconds(400));
         var cpuBefore = CpuSeconds(server.Pid!.Value);
