@@ -210,7 +210,7 @@ public static class JobStateRepository
     {
         var connection = tx.Connection!;
         var counts = (await connection.QueryAsync<(string Status, int Count)>(
-            "SELECT status, COUNT(*) FROM jobs WHERE run_id = @runId GROUP BY status", new { runId }, tx))
+            "SELECT status, count FROM run_job_counts WHERE run_id = @runId AND count > 0", new { runId }, tx))
             .ToDictionary(c => c.Status, c => c.Count);
         var run = await RunRepository.GetAsync(tx, runId);
         if (run is null)

@@ -71,11 +71,8 @@ public static class RunRepository
         runIds.Count == 0
             ? []
             : (await tx.Connection!.QueryAsync<JobCountRow>(
-                """
-                SELECT run_id, status AS status_text, COUNT(*) AS count FROM jobs
-                WHERE run_id IN @runIds
-                GROUP BY run_id, status
-                """, new { runIds }, tx)).AsList();
+                "SELECT run_id, status AS status_text, count FROM run_job_counts WHERE run_id IN @runIds AND count > 0",
+                new { runIds }, tx)).AsList();
 
     /// <summary>Deletes a finished run whole; false when it is unfinished (the caller tells 404 from 409).</summary>
     public static async Task<bool> DeleteFinishedAsync(IDbTransaction tx, long id) =>

@@ -56,6 +56,15 @@ public sealed class DatabaseProbe(string databasePath)
             ["service without actions"] = "SELECT id FROM services WHERE NOT EXISTS (SELECT 1 FROM actions WHERE actions.service = services.name)",
             ["action of a missing service"] = "SELECT id FROM actions WHERE service IS NOT NULL AND NOT EXISTS (SELECT 1 FROM services WHERE services.name = actions.service)",
             ["key of a missing run"] = "SELECT rowid FROM idempotency_keys WHERE NOT EXISTS (SELECT 1 FROM runs WHERE runs.id = idempotency_keys.run_id)",
+            // The counters the triggers keep must match a count of the jobs themselves.
+            ["run whose job counts are off"] =
+                """
+                SELECT run_id FROM (SELECT run_id, status, count FROM run_job_counts WHERE count <> 0
+                                    EXCEPT SELECT run_id, status, COUNT(*) FROM jobs GROUP BY run_id, status)
+                UNION
+                SELECT run_id FROM (SELECT run_id, status, COUNT(*) FROM jobs GROUP BY run_id, status
+                                    EXCEPT SELECT run_id, status, count FROM run_job_counts WHERE count <> 0)
+                """,
         };
         var violations = checks
             .SelectMany(c => connection.Query<long>(c.Value, transaction: tx).Select(id => $"{c.Key}: {id}"))
