@@ -41,9 +41,11 @@ public sealed class AttemptRunner(
     {
         var spec = ApiJson.Deserialize<ActionSpec>(job.SpecJson);
         // Files of this attempt left by a server that stopped before spawning it are stale.
-        if (Directory.Exists(paths.JobDir(job.Id)))
-            paths.DeleteAttemptFiles(job.Id, job.Attempt);
-        Directory.CreateDirectory(spec.Cwd is null ? paths.WorkDir(job.Id) : paths.JobDir(job.Id));
+        if (File.Exists(paths.StateFile(job.Id, job.Attempt)))
+            paths.DeleteAttemptFiles(job.Id, job.Attempt, fromSegment: 0);
+        Directory.CreateDirectory(paths.AttemptsDir);
+        if (spec.Cwd is null)
+            Directory.CreateDirectory(paths.WorkDir(job.Id));
 
         // Secrets are read at the start, not at submit: a secret deleted meanwhile fails the job, saying which.
         var (secrets, missing) = spec.Secrets is { Count: > 0 } names
@@ -135,7 +137,7 @@ public sealed class AttemptRunner(
     {
         await EndAsync(new JobStateRepository.ClaimedJob { Id = row.Id, RunId = row.RunId, Name = row.Name, Attempt = row.Attempt, SpecJson = row.SpecJson, RunEnvJson = "{}" },
             null, new ShimStatus(null, null, null, null, reason), null);
-        paths.DeleteAttemptFiles(row.Id, row.Attempt);
+        paths.DeleteAttemptFiles(row.Id, row.Attempt, row.SpoolSegment);
     }
 
     /// <summary>Follows a running attempt to its end: stop request, timeout, output, and the final commit.</summary>
@@ -175,7 +177,7 @@ public sealed class AttemptRunner(
             handle.MarkEnded();
             active.Remove(handle);
             // The spool may hold secret output: it goes whatever happened.
-            paths.DeleteAttemptFiles(job.Id, job.Attempt);
+            paths.DeleteAttemptFiles(job.Id, job.Attempt, ingestor?.SpoolSegment ?? 0);
         }
     }
 

@@ -39,6 +39,9 @@ public sealed class LogIngestor(JobPaths paths, long jobId, int attempt, Ingesti
 
     public long JobId => jobId;
 
+    /// <summary>The spool segment ingestion is in: those before it are consumed and deleted.</summary>
+    public long SpoolSegment => _state.SpoolSegment;
+
     /// <summary>Resumes from the job's stored position; secret values in <paramref name="masks"/> become *** in every stored line.</summary>
     public static async Task<LogIngestor> OpenAsync(Db db, JobPaths paths, long jobId, int attempt, IReadOnlyList<byte[]> masks,
         Microsoft.AspNetCore.DataProtection.IDataProtector carryProtector, CancellationToken ct)
