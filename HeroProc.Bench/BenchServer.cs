@@ -216,9 +216,9 @@ public sealed class BenchServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// Processes of this data directory's jobs still alive (zombies aside): its shims (their command
-    /// line names an attempt directory inside it), everything in a shim's session (the shim is a
-    /// session leader), and anything whose working directory is inside it.
+    /// Processes of this data directory's jobs still alive (zombies aside): its shims (forked by the
+    /// server's launcher, whose command line names the data directory), everything in a shim's session
+    /// (the shim is a session leader), and anything whose working directory is inside it.
     /// </summary>
     public static List<int> LiveProcessesUnder(string dataDir)
     {
@@ -235,7 +235,9 @@ public sealed class BenchServer : IAsyncDisposable
             var fields = stat[(close + 2)..].Split(' ');
             all.Add((pid, ReadProc($"{dir}/cmdline").Replace('\0', ' '), fields[0], int.Parse(fields[3])));
         }
-        var shims = all.Where(p => p.Cmdline.Contains("heroproc-shim", StringComparison.Ordinal) && p.Cmdline.Contains(dataDir, StringComparison.Ordinal))
+        // The server's shim launcher (heroproc-shim --serve, named heroproc-launch) lives as long as the server: not a job's.
+        var shims = all.Where(p => p.Cmdline.Contains("heroproc-shim", StringComparison.Ordinal) && p.Cmdline.Contains(dataDir, StringComparison.Ordinal)
+                                   && ReadProc($"/proc/{p.Pid}/comm").Trim() != "heroproc-launch")
             .Select(p => p.Pid).ToHashSet();
         var live = new List<int>();
         foreach (var process in all.Where(p => p.State != "Z"))

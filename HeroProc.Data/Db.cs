@@ -73,7 +73,7 @@ public sealed class Db
     /// <summary>
     /// Runs <paramref name="work"/> as one all-or-nothing unit of a write transaction (<c>BEGIN
     /// IMMEDIATE</c>, so two writers never deadlock upgrading a read lock): its writes are committed
-    /// when it returns, and none of them when it throws. It returns once the commit is durable. Units
+    /// when it returns, and none of them when it throws. It returns once the commit is done (durable unless <paramref name="durable"/> is false). Units
     /// queued together share a transaction and its commit, each inside a savepoint of its own (see GroupCommit).
     /// </summary>
     /// <param name="durable">

@@ -9,7 +9,8 @@ namespace HeroProc.Data;
 /// wait while every other writer queues behind it. Instead, the units that queued while a transaction
 /// ran go together into the next one, each inside a savepoint of its own: a unit that throws is rolled
 /// back to its savepoint alone, and the others commit, all with one disk sync. Each caller still gets
-/// its own result or exception, only after the commit is durable, so a unit stays all-or-nothing.
+/// its own result or exception, only after the commit (synced to disk if any unit asked for it), so a unit
+/// stays all-or-nothing.
 /// </summary>
 sealed class GroupCommit(Db db)
 {

@@ -58,7 +58,8 @@ public static class JobStateRepository
         var pending = await CandidatesAsync(connection, tx, $"j.status = 'pending' AND j.kind = '{kind}'", dueBy, limit);
         var retrying = await CandidatesAsync(connection, tx, $"j.status = 'retrying' AND j.kind = '{kind}' AND j.next_attempt_at <= @dueBy", dueBy, limit);
         var candidates = pending.Concat(retrying).OrderBy(c => c.Id).Take(limit).ToList();
-        var moreMayBeReady = pending.Count == limit || retrying.Count == limit;
+        // More may be ready when a query filled its window, or the merge left candidates out.
+        var moreMayBeReady = pending.Count == limit || retrying.Count == limit || pending.Count + retrying.Count > limit;
 
         var activeByRun = new Dictionary<long, int>();
         var claimed = new List<ClaimedJob>();

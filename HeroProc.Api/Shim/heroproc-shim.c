@@ -4,7 +4,7 @@
  *   heroproc-shim FILES STOP_SIGNAL STOP_TIMEOUT_SECS CWD -- ARGV...   one attempt (by hand, for debugging)
  *   heroproc-shim --serve DATA_DIR                                    the server's launcher (below)
  *
- * Why a shim (see DESIGN.md, "Processes"): the server must be able to crash without killing the job
+ * Why a shim (see README, "How jobs run"): the server must be able to crash without killing the job
  * or losing its output and exit status, and stop must reach every process the job started. So the shim:
  *   - starts its own session (setsid) and becomes a child subreaper, so double-forked daemons stay
  *     under it and can be killed when the job ends;
@@ -31,7 +31,7 @@
  *                       and "exit SHIM_PID" once the launcher has reaped a shim.
  * The launcher exits when its stdin closes (the server is gone); the shims it started run on.
  *
- * FILES is a path prefix (the server's jobs/ID/attempt-N): the shim writes FILES.state and FILES.spool.N.
+ * FILES is a path prefix (the server's attempts/ID-N): the shim writes FILES.state and FILES.spool.N.
  * FILES.state holds one line per fact, each appended with a single write and complete only with its
  * newline: "shim PID STARTTIME", then "job PID STARTTIME", then "exit N", "signal N" or "error MESSAGE".
  * One file that grows, and a spool only once there is output: on ext4 without a journal (this machine),
@@ -100,7 +100,7 @@ static void report(const char *fmt, ...) {
     if (length < 0) return;
     if (length > (int)sizeof line - 2) length = (int)sizeof line - 2;
     for (int i = 0; i < length; i++)
-        if (line[i] == '\n') line[i] = ' ';
+        if (line[i] == '\n' || line[i] == '\r') line[i] = ' ';  /* the server reads lines; \r ends one for it too */
     line[length++] = '\n';
     if (write(report_fd, line, (size_t)length) < 0) { /* the server is gone: nobody to tell */ }
 }
@@ -316,7 +316,7 @@ static int run_shim(int stop_signal, double stop_timeout, const char *cwd, char 
     if (n > 0) {
         message[n] = 0;
         for (char *c = message; *c; c++)
-            if (*c == '\n') *c = ' ';  /* one line in the state file */
+            if (*c == '\n' || *c == '\r') *c = ' ';  /* one line in the state file */
         waitpid(job, NULL, 0);
         char status[1100];
         snprintf(status, sizeof status, "error %s\n", message);
@@ -401,6 +401,18 @@ static int run_shim(int stop_signal, double stop_timeout, const char *cwd, char 
 
 extern char **environ;
 static int launcher_signal_fd = -1;
+static char *arg_area;          /* the launcher's command line, as /proc/PID/cmdline shows it */
+static size_t arg_area_length;
+
+/* A forked shim shows as "heroproc-shim FILES" in ps, not as a copy of the launcher: a `pkill -f --serve`
+ * aimed at the launcher must not stop every job. The text is cut to the launcher's own command line. */
+static void rename_command_line(void) {
+    char name[PATH_MAX + 32];
+    int length = snprintf(name, sizeof name, "heroproc-shim %s", files);
+    if (length < 0 || arg_area_length == 0) return;
+    memset(arg_area, 0, arg_area_length);
+    memcpy(arg_area, name, (size_t)length < arg_area_length - 1 ? (size_t)length : arg_area_length - 1);
+}
 
 /* Forks the shim of one request (see the protocol at the top). The child owns a copy of the request's
  * memory, so the launcher may reuse its buffer as soon as fork returns. */
@@ -440,6 +452,7 @@ static void launch(char *payload, size_t length) {
         dup2(null_fd, STDOUT_FILENO);
         request_id = id;
         files = fields[1];
+        rename_command_line();
         environ = job_env;  /* the job's environment; execvp also looks for the program in its PATH */
         _exit(run_shim(atoi(fields[2]), atof(fields[3]), fields[4], job_argv));
     }
@@ -499,8 +512,11 @@ static int serve(void) {
 }
 
 int main(int argc, char **argv) {
-    if (argc == 3 && strcmp(argv[1], "--serve") == 0)
+    if (argc == 3 && strcmp(argv[1], "--serve") == 0) {
+        arg_area = argv[0];
+        arg_area_length = (size_t)(argv[argc - 1] + strlen(argv[argc - 1]) + 1 - argv[0]);
         return serve();
+    }
     if (argc < 7 || strcmp(argv[5], "--") != 0) {
         fprintf(stderr, "usage: heroproc-shim FILES STOP_SIGNAL STOP_TIMEOUT_SECS CWD -- ARGV...\n"
                         "       heroproc-shim --serve DATA_DIR\n");

@@ -11,34 +11,38 @@ namespace HeroProc.Api.Supervision;
 public sealed record ShimStatus(int? ExitCode, int? Signal, string? StartError, string? ServerError = null, string? Lost = null);
 
 /// <summary>
-/// What the shim's state file (<c>jobs/ID/attempt-N.state</c>) holds so far: the shim's identity, the job's,
+/// What the shim's state file (<c>attempts/ID-N.state</c>) holds so far: the shim's identity, the job's,
 /// and the status once the job has ended. Each is a line the shim appends in one write; a line without its
-/// newline is still being written and does not count.
+/// newline is still being written and does not count, nor does a line that does not parse (the file is not
+/// synced to disk, so a power cut can leave anything in it).
 /// </summary>
 public sealed record AttemptState(ProcessIdentity? Shim, ProcessIdentity? Job, ShimStatus? Status)
 {
     public static AttemptState Read(string path)
     {
-        string text;
-        try { text = File.ReadAllText(path); }
+        try { return Parse(File.ReadAllText(path)); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return new AttemptState(null, null, null); }
+    }
+
+    static AttemptState Parse(string text)
+    {
         ProcessIdentity? shim = null, job = null;
         ShimStatus? status = null;
         foreach (var line in text[..(text.LastIndexOf('\n') + 1)].Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
             switch (line.Split(' ', 3))
             {
-                case ["shim", var pid, var start]:
-                    shim = Identity(pid, start);
+                case ["shim", var pid, var start] when Identity(pid, start) is { } identity:
+                    shim = identity;
                     break;
-                case ["job", var pid, var start]:
-                    job = Identity(pid, start);
+                case ["job", var pid, var start] when Identity(pid, start) is { } identity:
+                    job = identity;
                     break;
-                case ["exit", var code]:
-                    status = new ShimStatus(int.Parse(code, CultureInfo.InvariantCulture), null, null);
+                case ["exit", var code] when int.TryParse(code, CultureInfo.InvariantCulture, out var exitCode):
+                    status = new ShimStatus(exitCode, null, null);
                     break;
-                case ["signal", var number]:
-                    status = new ShimStatus(null, int.Parse(number, CultureInfo.InvariantCulture), null);
+                case ["signal", var number] when int.TryParse(number, CultureInfo.InvariantCulture, out var signal):
+                    status = new ShimStatus(null, signal, null);
                     break;
                 case ["error", ..]:
                     status = new ShimStatus(null, null, line["error ".Length..]);
@@ -48,8 +52,21 @@ public sealed record AttemptState(ProcessIdentity? Shim, ProcessIdentity? Job, S
         return new AttemptState(shim, job, status);
     }
 
-    static ProcessIdentity Identity(string pid, string start) =>
-        new(int.Parse(pid, CultureInfo.InvariantCulture), long.Parse(start, CultureInfo.InvariantCulture));
+    /// <summary>The same, from an attempt directory of the older layout: shim.pid and job.pid ("PID STARTTIME"), status.</summary>
+    public static AttemptState ReadLegacy(string attemptDir)
+    {
+        string Line(string name, string label)
+        {
+            try { return $"{label}{File.ReadAllText(Path.Combine(attemptDir, name)).Trim()}\n"; }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return ""; }
+        }
+        return Parse(Line("shim.pid", "shim ") + Line("job.pid", "job ") + Line("status", ""));
+    }
+
+    static ProcessIdentity? Identity(string pid, string start) =>
+        int.TryParse(pid, CultureInfo.InvariantCulture, out var number) && long.TryParse(start, CultureInfo.InvariantCulture, out var time)
+            ? new ProcessIdentity(number, time)
+            : null;
 }
 
 /// <summary>Decides what an attempt's end makes of the job: its final status, or a retry.</summary>

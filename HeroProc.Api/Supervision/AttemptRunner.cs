@@ -42,7 +42,7 @@ public sealed class AttemptRunner(
         var spec = ApiJson.Deserialize<ActionSpec>(job.SpecJson);
         // Files of this attempt left by a server that stopped before spawning it are stale.
         if (File.Exists(paths.StateFile(job.Id, job.Attempt)))
-            paths.DeleteAttemptFiles(job.Id, job.Attempt, fromSegment: 0);
+            paths.DeleteAttemptFiles(job.Id, job.Attempt);
         Directory.CreateDirectory(paths.AttemptsDir);
         if (spec.Cwd is null)
             Directory.CreateDirectory(paths.WorkDir(job.Id));
@@ -59,6 +59,7 @@ public sealed class AttemptRunner(
         var launch = await launcher.LaunchAsync(paths.AttemptFiles(job.Id, job.Attempt), paths.WorkDir(job.Id), spec, Environment(job, spec, secrets), CancellationToken.None);
         if (launch is LaunchResult.Failed failed)
         {
+            paths.DeleteAttemptFiles(job.Id, job.Attempt);
             await EndAsync(job, null, new ShimStatus(null, null, failed.Error), null);
             return;
         }
@@ -161,7 +162,7 @@ public sealed class AttemptRunner(
                 await FollowOutputAsync(ingestor, exited);
                 if (stopRequested || handle.StopRequested)
                     logger.LogDebug("Job {JobId}'s shim has exited after a stop", job.Id);
-                var status = AttemptState.Read(paths.StateFile(job.Id, job.Attempt)).Status;
+                var status = paths.ReadState(job.Id, job.Attempt).Status;
                 if (status is null)
                     await handle.KillOrphanedJobAsync();
                 await EndAsync(job, ingestor, status, spec);

@@ -27,18 +27,44 @@ public sealed class JobPaths(string dataDir)
 
     public string LogFile(long jobId) => Path.Combine(DataDir, "logs", $"{Id(jobId)}.log");
 
-    public string SpoolSegment(long jobId, int attempt, long segment) =>
-        $"{AttemptFiles(jobId, attempt)}.spool.{segment.ToString(CultureInfo.InvariantCulture)}";
+    public string SpoolSegment(long jobId, int attempt, long segment) => IsLegacy(jobId, attempt)
+        ? Path.Combine(LegacyAttemptDir(jobId, attempt), $"spool.{segment.ToString(CultureInfo.InvariantCulture)}")
+        : $"{AttemptFiles(jobId, attempt)}.spool.{segment.ToString(CultureInfo.InvariantCulture)}";
+
+    /// <summary>What the attempt's shim has recorded so far (see <see cref="AttemptState"/>).</summary>
+    public AttemptState ReadState(long jobId, int attempt) =>
+        IsLegacy(jobId, attempt) ? AttemptState.ReadLegacy(LegacyAttemptDir(jobId, attempt)) : AttemptState.Read(StateFile(jobId, attempt));
+
+    // Servers before this layout gave each attempt a directory, jobs/ID/attempt-N, with shim.pid, job.pid,
+    // status and spool.N: attempts such a server left running are followed there to their end.
+    readonly System.Collections.Concurrent.ConcurrentDictionary<(long, int), bool> _legacy = new();
+
+    string LegacyAttemptDir(long jobId, int attempt) =>
+        Path.Combine(DataDir, "jobs", Id(jobId), $"attempt-{attempt.ToString(CultureInfo.InvariantCulture)}");
+
+    /// <summary>At recovery: whether an attempt left by an older server is in the old layout (and from then on, it is read there).</summary>
+    public bool AdoptLegacyLayout(long jobId, int attempt)
+    {
+        if (File.Exists(StateFile(jobId, attempt)) || !Directory.Exists(LegacyAttemptDir(jobId, attempt)))
+            return false;
+        _legacy[(jobId, attempt)] = true;
+        return true;
+    }
+
+    bool IsLegacy(long jobId, int attempt) => !_legacy.IsEmpty && _legacy.ContainsKey((jobId, attempt));
 
     /// <summary>
-    /// Deletes an attempt's files (its spool may hold secret output): the spool segments from
-    /// <paramref name="fromSegment"/> on (those before it were deleted as they were ingested). A failure only leaves garbage.
+    /// Deletes an attempt's files (its spool may hold secret output). Spool segments go up to the first missing one
+    /// after <paramref name="reachedSegment"/>, the one ingestion reached; those before it were deleted as they were
+    /// ingested, but a crash between a commit and its delete can leave one. A failure only leaves garbage.
     /// </summary>
-    public void DeleteAttemptFiles(long jobId, int attempt, long fromSegment)
+    public void DeleteAttemptFiles(long jobId, int attempt, long reachedSegment = 0)
     {
+        if (_legacy.TryRemove((jobId, attempt), out _))
+            TryDelete(() => Directory.Delete(LegacyAttemptDir(jobId, attempt), recursive: true));
         TryDelete(() => File.Delete(StateFile(jobId, attempt)));
         TryDelete(() => File.Delete(SecretsFile(jobId, attempt)));
-        for (var segment = fromSegment; File.Exists(SpoolSegment(jobId, attempt, segment)); segment++)
+        for (var segment = 0L; segment < reachedSegment || File.Exists(SpoolSegment(jobId, attempt, segment)); segment++)
         {
             var path = SpoolSegment(jobId, attempt, segment);
             TryDelete(() => File.Delete(path));
@@ -52,6 +78,7 @@ public sealed class JobPaths(string dataDir)
         foreach (var id in ids)
         {
             TryDelete(() => Directory.Delete(WorkDir(id), recursive: true));
+            TryDelete(() => Directory.Delete(Path.Combine(DataDir, "jobs", Id(id)), recursive: true));  // the older layout
             TryDelete(() => File.Delete(LogFile(id)));
         }
         // Attempt files outlive their attempt only when the server stopped meanwhile.
@@ -65,7 +92,7 @@ public sealed class JobPaths(string dataDir)
     /// <summary>After a wipe: every job's files.</summary>
     public void DeleteAllJobFiles()
     {
-        foreach (var dir in new[] { "work", "attempts", "logs" })
+        foreach (var dir in new[] { "work", "attempts", "logs", "jobs" /* the older layout */ })
             TryDelete(() => Directory.Delete(Path.Combine(DataDir, dir), recursive: true));
     }
 

@@ -26,9 +26,15 @@ public sealed partial class ProcessExitWatcher : IDisposable
         _thread.Start();
     }
 
-    /// <summary>Completes when the process with this identity has exited (at once when it is already gone).</summary>
+    /// <summary>
+    /// Completes when the process with this identity has exited (at once when it is already gone). Once the
+    /// watcher is disposed (the server is stopping), it never completes: a process nobody watches any more
+    /// must not be taken for exited.
+    /// </summary>
     public Task WaitForExitAsync(int pid, long startTime)
     {
+        if (_disposed)
+            return new TaskCompletionSource().Task;
         var fd = pidfd_open(pid, 0);
         if (fd < 0)
             return Task.CompletedTask;
@@ -49,7 +55,7 @@ public sealed partial class ProcessExitWatcher : IDisposable
         {
             _waiting.TryRemove(fd, out _);
             close(fd);
-            return Task.CompletedTask;
+            return _disposed ? new TaskCompletionSource().Task : Task.CompletedTask;
         }
         return exited.Task;
     }
@@ -82,7 +88,13 @@ public sealed partial class ProcessExitWatcher : IDisposable
         }
     }
 
-    public void Dispose() => close(_epoll);
+    volatile bool _disposed;
+
+    public void Dispose()
+    {
+        _disposed = true;
+        close(_epoll);
+    }
 
     // struct epoll_event is packed on x86-64 (12 bytes), naturally aligned elsewhere (16 bytes).
     static readonly int EventSize = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 12 : 16;

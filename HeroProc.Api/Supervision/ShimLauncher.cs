@@ -10,7 +10,7 @@ namespace HeroProc.Api.Supervision;
 /// <summary>What the shim said about the start of an attempt.</summary>
 public abstract record LaunchResult
 {
-    /// <param name="Exited">Completes when the shim has exited (its status file is then complete).</param>
+    /// <param name="Exited">Completes when the shim has exited (its state file then holds the job's status).</param>
     public sealed record Started(ProcessIdentity ShimIdentity, ProcessIdentity Job, Task Exited) : LaunchResult;
     public sealed record Failed(string Error) : LaunchResult;
 }
@@ -70,7 +70,14 @@ public sealed class ShimLauncher(JobPaths paths, ProcessExitWatcher exitWatcher,
         }
         catch (TimeoutException)
         {
-            return new LaunchResult.Failed("the job's shim did not report a start");
+            // The attempt is recorded as failed (and may be retried): should the shim report a start after
+            // all, its job must not run on unwatched beside the next attempt.
+            _ = reported.ContinueWith(late =>
+            {
+                if (late.Result is LaunchResult.Started started && Native.IsAlive(started.ShimIdentity.Pid, started.ShimIdentity.StartTime))
+                    Native.Signal(started.ShimIdentity.Pid, Native.SigTerm);
+            }, TaskScheduler.Default);
+            return new LaunchResult.Failed($"the job's shim did not report a start within {ReadyTimeout.TotalSeconds:0} s");
         }
     }
 
@@ -79,7 +86,10 @@ public sealed class ShimLauncher(JobPaths paths, ProcessExitWatcher exitWatcher,
         lock (_lock)
         {
             if (_launcher is not { Alive: true })
+            {
+                _launcher?.Dispose();
                 _launcher = new Launcher(paths.DataDir, exitWatcher, logger);
+            }
             return _launcher;
         }
     }
@@ -128,6 +138,7 @@ public sealed class ShimLauncher(JobPaths paths, ProcessExitWatcher exitWatcher,
         }
 
         volatile bool _alive = true;
+        volatile bool _closing;
 
         public bool Alive => _alive;
 
@@ -166,13 +177,29 @@ public sealed class ShimLauncher(JobPaths paths, ProcessExitWatcher exitWatcher,
             try
             {
                 while (_process.StandardOutput.ReadLine() is { } line)
-                    Handle(line.Split(' ', 4));
+                {
+                    try
+                    {
+                        Handle(line.Split(' ', 4));
+                    }
+                    catch (Exception e) when (e is FormatException or OverflowException or IndexOutOfRangeException)
+                    {
+                        _logger.LogError(e, "The shim launcher's report '{Line}' makes no sense", line);
+                    }
+                }
             }
-            catch (Exception e)
+            catch (Exception e) when (!_closing)
             {
                 _logger.LogError(e, "Reading the shim launcher's reports failed");
             }
+            catch (Exception) when (_closing)
+            {
+            }
             _alive = false;
+            // Closed by the server on its way out: its jobs run on, to be re-adopted at the next start;
+            // nothing here may take their shims for exited.
+            if (_closing)
+                return;
             _logger.LogWarning("The shim launcher exited; the shims it started are followed through their pids");
             foreach (var id in _launching.Keys)
                 if (_launching.TryRemove(id, out var waiting))
@@ -219,6 +246,7 @@ public sealed class ShimLauncher(JobPaths paths, ProcessExitWatcher exitWatcher,
         public void Dispose()
         {
             // Closing its stdin ends the launcher; the shims it started run on (a restart re-adopts them).
+            _closing = true;
             try { _requests.Dispose(); } catch (IOException) { }
             _process.WaitForExit(TimeSpan.FromSeconds(5));
             _process.Dispose();

@@ -17,7 +17,7 @@ public sealed class StartupRecovery(
     Db db, JobPaths paths, AttemptRunner runner, ProcessExitWatcher watcher, ChangePublisher publisher,
     TimeProvider clock, ILogger<StartupRecovery> logger)
 {
-    /// <summary>How long a shim spawned just before the crash gets to write its pid file.</summary>
+    /// <summary>How long a shim spawned just before the crash gets to record itself in its state file.</summary>
     static readonly TimeSpan SpawnGrace = TimeSpan.FromSeconds(2);
 
     readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -32,9 +32,11 @@ public sealed class StartupRecovery(
         var started = System.Diagnostics.Stopwatch.StartNew();
         var leftovers = await db.ReadAsync(async tx => (await tx.Connection!.QueryAsync<JobRow>(
             $"SELECT {JobRepository.Columns} FROM jobs WHERE status IN ('starting', 'running') ORDER BY id", transaction: tx)).AsList(), ct);
-        // A shim spawned just before the crash may not have written its pid file yet: give all of them
+        // A shim spawned just before the crash may not have recorded itself yet: give all of them
         // one grace period, so a spawned job is adopted rather than started a second time.
-        if (leftovers.Any(j => j.Status == JobStatus.Starting && AttemptState.Read(paths.StateFile(j.Id, j.Attempt)).Shim is null))
+        foreach (var job in leftovers)
+            paths.AdoptLegacyLayout(job.Id, job.Attempt);
+        if (leftovers.Any(j => j.Status == JobStatus.Starting && paths.ReadState(j.Id, j.Attempt).Shim is null))
             await Task.Delay(SpawnGrace, ct);
         int adopted = 0, completed = 0, lost = 0;
         var endings = new List<Task>();
@@ -74,9 +76,8 @@ public sealed class StartupRecovery(
 
     async Task<Resolution> ResolveAsync(JobRow job, CancellationToken ct)
     {
-        var stateFile = paths.StateFile(job.Id, job.Attempt);
         var sameBoot = job.BootId is null || job.BootId == Native.BootId;
-        var (shim, process, status) = AttemptState.Read(stateFile);
+        var (shim, process, status) = paths.ReadState(job.Id, job.Attempt);
         if (job.Status == JobStatus.Running && job.ShimPid is { } shimPid && job.ShimStartTime is { } shimStart)
         {
             // The database's identity wins: files are only trusted for jobs that never reached 'running'.
@@ -91,20 +92,20 @@ public sealed class StartupRecovery(
                 await RevertAsync(job, ct);
                 return new Resolution.NotStarted();
             }
-            await runner.RecordLostAsync(job, "the job's shim left no pid file");
+            await runner.RecordLostAsync(job, "the job's shim left no state file");
             return new Resolution.Lost();
         }
 
         if (sameBoot && Native.IsAlive(shim.Value.Pid, shim.Value.StartTime))
         {
             // The shim records the job's identity right after forking it; until then there is none to record.
-            process ??= await WaitForJobIdentityAsync(stateFile, ct);
+            process ??= await WaitForJobIdentityAsync(job, ct);
             var exited = watcher.WaitForExitAsync(shim.Value.Pid, shim.Value.StartTime);
             _ = runner.AdoptAsync(job, shim.Value, process ?? new ProcessIdentity(0, 0), exited, job.Status == JobStatus.Starting);
             return new Resolution.Adopted();
         }
 
-        if (sameBoot && AttemptState.Read(stateFile).Status is not null)
+        if (sameBoot && paths.ReadState(job.Id, job.Attempt).Status is not null)
             return new Resolution.CompletedWhileDown(runner.AdoptAsync(
                 job, shim.Value, process ?? new ProcessIdentity(0, 0), Task.CompletedTask, job.Status == JobStatus.Starting));
 
@@ -128,11 +129,11 @@ public sealed class StartupRecovery(
         await publisher.PublishAsync([job.Id], [job.RunId]);
     }
 
-    static async Task<ProcessIdentity?> WaitForJobIdentityAsync(string stateFile, CancellationToken ct)
+    async Task<ProcessIdentity?> WaitForJobIdentityAsync(JobRow job, CancellationToken ct)
     {
         var deadline = DateTime.UtcNow + SpawnGrace;
         ProcessIdentity? identity;
-        while ((identity = AttemptState.Read(stateFile).Job) is null && DateTime.UtcNow < deadline)
+        while ((identity = paths.ReadState(job.Id, job.Attempt).Job) is null && DateTime.UtcNow < deadline)
             await Task.Delay(10, ct);
         return identity;
     }

@@ -23,7 +23,7 @@ public sealed class SubmitScenario : Scenario
         $"foreign keys), {Clients} writer tasks each committing `BEGIN IMMEDIATE`; INSERT the run, its 10 jobs and their 10 `pending` " +
         "job_events (the SQL of `RunRepository.InsertAsync`, with the spec_json the server stored); COMMIT, with prepared commands on " +
         "open connections, for the same time, once with the writers contending through SQLite's busy handler (`busy_timeout`) and once " +
-        "queued on an in-process lock as the server's `Db` queues them; the faster of the two is the round's limit. The sides alternate, " +
+        "queued on an in-process lock (the server's `Db` queues its writers too, and commits those that queued together at once); the faster of the two is the round's limit. The sides alternate, " +
         "each repeated; medians are judged. The ratio is HeroProc runs/s over raw runs/s.";
 
     public override async Task RunAsync(BenchContext context, CancellationToken ct)
