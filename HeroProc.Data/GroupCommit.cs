@@ -17,9 +17,19 @@ sealed class GroupCommit(Db db)
     /// <summary>A bound on one transaction's units, so the first in a long queue does not wait for all of them.</summary>
     const int MaxUnits = 64;
 
-    sealed record Unit(Func<IDbTransaction, Task<object?>> Work, bool Durable, CancellationToken Ct)
+    /// <param name="Context">The caller's: the unit runs on the writer's flow, but with its own caller's logging scope and the like.</param>
+    sealed record Unit(Func<IDbTransaction, Task<object?>> Work, bool Durable, CancellationToken Ct, ExecutionContext? Context)
     {
         public TaskCompletionSource<object?> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task<object?> StartAsync(IDbTransaction transaction)
+        {
+            if (Context is null)
+                return Work(transaction);
+            Task<object?>? started = null;
+            ExecutionContext.Run(Context, _ => started = Work(transaction), null);
+            return started!;
+        }
     }
 
     readonly Lock _lock = new();
@@ -29,7 +39,7 @@ sealed class GroupCommit(Db db)
     public async Task<object?> RunAsync(Func<IDbTransaction, Task<object?>> work, bool durable, CancellationToken ct)
     {
         ct.ThrowIfCancellationRequested();
-        var unit = new Unit(work, durable, ct);
+        var unit = new Unit(work, durable, ct, ExecutionContext.Capture());
         bool lead;
         lock (_lock)
         {
@@ -84,13 +94,13 @@ sealed class GroupCommit(Db db)
                 if (batch.Count == 1)
                 {
                     // Alone in its transaction: a throw rolls the whole transaction back, no savepoint needed.
-                    results.Add((unit, await unit.Work(transaction)));
+                    results.Add((unit, await unit.StartAsync(transaction)));
                     continue;
                 }
                 Execute(connection, transaction, "SAVEPOINT unit");
                 try
                 {
-                    results.Add((unit, await unit.Work(transaction)));
+                    results.Add((unit, await unit.StartAsync(transaction)));
                     Execute(connection, transaction, "RELEASE unit");
                 }
                 catch (Exception e)

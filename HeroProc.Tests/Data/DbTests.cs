@@ -172,4 +172,25 @@ public sealed class DbTests : IDisposable
         await first;
         Assert.Equal((2, 2), (await lax, await strict));
     }
+
+    static readonly AsyncLocal<string> Caller = new();
+
+    [Fact]
+    public async Task A_unit_run_in_another_caller_s_transaction_still_sees_its_own_caller_s_context()
+    {
+        await _db.MigrateAsync();
+        var gate = new TaskCompletionSource();
+        Caller.Value = "first";
+        var first = _db.InTransactionAsync(async _ => { await gate.Task; return Caller.Value; });
+        var others = Enumerable.Range(0, 5).Select(i => Task.Run(() =>
+        {
+            Caller.Value = $"caller {i}";
+            return _db.InTransactionAsync(_ => Task.FromResult(Caller.Value));
+        })).ToList();
+        await Task.Delay(100);  // let them queue behind the first (if they do not, the test still holds)
+        gate.SetResult();
+
+        Assert.Equal("first", await first);
+        Assert.Equal(Enumerable.Range(0, 5).Select(i => $"caller {i}"), await Task.WhenAll(others));
+    }
 }
