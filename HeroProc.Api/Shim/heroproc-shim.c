@@ -27,6 +27,7 @@
  *   requests on stdin:  "LENGTH\n" then LENGTH bytes of NUL-terminated fields:
  *                       ID FILES STOP_SIGNAL STOP_TIMEOUT_SECS CWD ARGC ARGV... ENVC ENV...
  *   reports on stdout, one line each (a single write, so lines from many shims never interleave):
+ *                       "forked ID SHIM_PID" (from the launcher, in any order with the shim's own report),
  *                       "ready ID SHIM_PID SHIM_START JOB_PID JOB_START", "error ID SHIM_PID MESSAGE",
  *                       and "exit SHIM_PID" once the launcher has reaped a shim.
  * The launcher exits when its stdin closes (the server is gone); the shims it started run on.
@@ -457,6 +458,7 @@ static void launch(char *payload, size_t length) {
         _exit(run_shim(atoi(fields[2]), atof(fields[3]), fields[4], job_argv));
     }
     if (pid < 0) report("error %s 0 fork: %s", id, strerror(errno));
+    else report("forked %s %d", id, pid);  /* before this shim's "exit": the server can tell a shim that died unstarted */
     free(fields); free(job_argv); free(job_env);
 }
 

@@ -118,6 +118,8 @@ public sealed class ShimLauncher(JobPaths paths, ProcessExitWatcher exitWatcher,
         readonly ILogger _logger;
         readonly ConcurrentDictionary<long, TaskCompletionSource<LaunchResult>> _launching = new();
         readonly ConcurrentDictionary<int, (long StartTime, TaskCompletionSource Exited)> _running = new();
+        // Shims forked for a launch that has not reported yet, by pid (only the reader thread uses it).
+        readonly Dictionary<int, string> _forked = [];
 
         public Launcher(string dataDir, ProcessExitWatcher exitWatcher, ILogger logger)
         {
@@ -213,7 +215,13 @@ public sealed class ShimLauncher(JobPaths paths, ProcessExitWatcher exitWatcher,
         {
             switch (words)
             {
+                case ["forked", var id, var pid] when _launching.ContainsKey(Long(id)):
+                    _forked[Int(pid)] = id;
+                    break;
+                case ["forked", ..]:
+                    break;  // the shim reported first
                 case ["ready", var id, var shimPid, var rest]:
+                    _forked.Remove(Int(shimPid));
                     var numbers = rest.Split(' ');
                     var shim = new ProcessIdentity(Int(shimPid), Long(numbers[0]));
                     // Registered before anything else is read: the shim's "exit" can only come after its "ready".
@@ -221,12 +229,15 @@ public sealed class ShimLauncher(JobPaths paths, ProcessExitWatcher exitWatcher,
                     _running[shim.Pid] = (shim.StartTime, exited);
                     Complete(id, new LaunchResult.Started(shim, new ProcessIdentity(Int(numbers[1]), Long(numbers[2])), exited.Task));
                     break;
-                case ["error", var id, _, var message]:
+                case ["error", var id, var errorPid, var message]:
+                    _forked.Remove(Int(errorPid));
                     Complete(id, new LaunchResult.Failed(message));
                     break;
                 case ["exit", var pid]:
                     if (_running.TryRemove(Int(pid), out var ended))
                         ended.Exited.TrySetResult();
+                    else if (_forked.Remove(Int(pid), out var unstarted))
+                        Complete(unstarted, new LaunchResult.Failed("the job's shim ended before it could start the job (killed?)"));
                     break;
                 default:
                     _logger.LogWarning("The shim launcher said something unexpected: {Line}", string.Join(' ', words));
