@@ -86,9 +86,9 @@ public sealed class AttemptRunner(
             active.Remove(handle);
             throw;
         }
-        // Not awaited: the attempt goes on following its job meanwhile (the publisher keeps the events in
-        // commit order on its own, and never throws).
-        _ = publisher.PublishAsync([job.Id], [job.RunId]);
+        // Awaited before the attempt follows its job: the publisher reads the current state, so a job that
+        // ended before the read would never be seen 'running' on the change feed.
+        await publisher.PublishAsync([job.Id], [job.RunId]);
         if (spec.Kind == ActionKind.Process)
             services.Wake();
         // The values this attempt got, kept (encrypted) with it: a server that adopts it after a restart
@@ -313,7 +313,7 @@ public sealed class AttemptRunner(
         logSignals.Notify(job.Id);
         if (service is not null)
             services.Wake();
-        _ = publisher.PublishAsync([job.Id, .. skipped], [job.RunId]);
+        await publisher.PublishAsync([job.Id, .. skipped], [job.RunId]);
     }
 
     /// <summary>A service's process: its restart policy decides, counting the restarts within its window.</summary>

@@ -84,7 +84,7 @@ public sealed class JobScheduler(
                 attempt.ContinueWith(done => { lock (_attempts) _attempts.Remove(done); }, TaskScheduler.Default);
             }
         }
-        _ = publisher.PublishAsync(claimed.Select(j => j.Id), claimed.Select(j => j.RunId));  // not awaited, as in AttemptRunner
+        await publisher.PublishAsync(claimed.Select(j => j.Id), claimed.Select(j => j.RunId));
         return (moreMayBeReady, due);
     }
 
