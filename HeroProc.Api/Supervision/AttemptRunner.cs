@@ -19,12 +19,13 @@ public sealed class AttemptRunner(
     static readonly TimeSpan FastPoll = TimeSpan.FromMilliseconds(5);
     static readonly TimeSpan SlowPoll = TimeSpan.FromMilliseconds(200);
 
-    public async Task RunAsync(JobStateRepository.ClaimedJob job)
+    /// <param name="claimPublished">The publish of the claim ('starting'): the attempt's next change waits for it.</param>
+    public async Task RunAsync(JobStateRepository.ClaimedJob job, Task claimPublished)
     {
         using var scope = logger.BeginScope(new Dictionary<string, object> { ["RunId"] = job.RunId, ["JobId"] = job.Id, ["Attempt"] = job.Attempt });
         try
         {
-            await RunAttemptAsync(job);
+            await RunAttemptAsync(job, claimPublished);
         }
         catch (Exception e)
         {
@@ -37,7 +38,12 @@ public sealed class AttemptRunner(
         }
     }
 
-    async Task RunAttemptAsync(JobStateRepository.ClaimedJob job)
+    /// <remarks>
+    /// The publisher reads a job's current state, so each change must be read before the next one commits, or the
+    /// change feed would skip it (a short job seen going from 'starting' to 'succeeded'). Each commit here waits for
+    /// the previous change's publish, which meanwhile overlaps with the spawn or with the job's run.
+    /// </remarks>
+    async Task RunAttemptAsync(JobStateRepository.ClaimedJob job, Task claimPublished)
     {
         var spec = ApiJson.Deserialize<ActionSpec>(job.SpecJson);
         // Files of this attempt left by a server that stopped before spawning it are stale.
@@ -71,6 +77,7 @@ public sealed class AttemptRunner(
         long logEnd;
         try
         {
+            await claimPublished;
             // The row read back also gives the output's ingestion state, so the ingestor needs no read of its own.
             (row, logEnd) = await db.InTransactionAsync(async tx =>
             {
@@ -86,9 +93,7 @@ public sealed class AttemptRunner(
             active.Remove(handle);
             throw;
         }
-        // Awaited before the attempt follows its job: the publisher reads the current state, so a job that
-        // ended before the read would never be seen 'running' on the change feed.
-        await publisher.PublishAsync([job.Id], [job.RunId]);
+        var runningPublished = publisher.PublishAsync([job.Id], [job.RunId]);
         if (spec.Kind == ActionKind.Process)
             services.Wake();
         // The values this attempt got, kept (encrypted) with it: a server that adopts it after a restart
@@ -96,7 +101,7 @@ public sealed class AttemptRunner(
         vault.KeepAttemptSecrets(paths.SecretsFile(job.Id, job.Attempt), secrets.Values);
         var masks = Secrets.SecretVault.MaskPatterns(secrets.Values);
         await WatchAsync(job, spec, handle, started.Exited, clock.GetUtcNow(), row?.StopRequested is not null, masks,
-            row is null ? null : LogIngestor.From(paths, row, logEnd, job.Attempt, masks, vault.CarryProtector));
+            row is null ? null : LogIngestor.From(paths, row, logEnd, job.Attempt, masks, vault.CarryProtector), runningPublished);
     }
 
     /// <summary>
@@ -145,8 +150,10 @@ public sealed class AttemptRunner(
 
     /// <summary>Follows a running attempt to its end: stop request, timeout, output, and the final commit.</summary>
     /// <param name="ingestor">The attempt's log ingestor when the caller has what it needs; opened here otherwise.</param>
+    /// <param name="runningPublished">The publish of 'running', which the end's commit waits for.</param>
     async Task WatchAsync(JobStateRepository.ClaimedJob job, ActionSpec spec, AttemptHandle handle, Task exited,
-        DateTimeOffset attemptStartedAt, bool stopRequested, IReadOnlyList<byte[]> masks, LogIngestor? ingestor = null)
+        DateTimeOffset attemptStartedAt, bool stopRequested, IReadOnlyList<byte[]> masks, LogIngestor? ingestor = null,
+        Task? runningPublished = null)
     {
         try
         {
@@ -165,6 +172,8 @@ public sealed class AttemptRunner(
                 var status = paths.ReadState(job.Id, job.Attempt).Status;
                 if (status is null)
                     await handle.KillOrphanedJobAsync();
+                if (runningPublished is not null)
+                    await runningPublished;
                 await EndAsync(job, ingestor, status, spec);
             }
             catch when (!exited.IsCompleted)

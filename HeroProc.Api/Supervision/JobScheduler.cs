@@ -75,16 +75,17 @@ public sealed class JobScheduler(
         }, stopping, durable: false);  // a claim lost to a power cut only starts the job again, as it must
         if (claimed.Count == 0)
             return (moreMayBeReady, due);
+        // The attempts start while their claim is published; each waits for it before its next change.
+        var published = publisher.PublishAsync(claimed.Select(j => j.Id), claimed.Select(j => j.RunId));
         lock (_attempts)
         {
             foreach (var job in claimed)
             {
-                var attempt = Task.Run(() => runner.RunAsync(job), CancellationToken.None);
+                var attempt = Task.Run(() => runner.RunAsync(job, published), CancellationToken.None);
                 _attempts.Add(attempt);
                 attempt.ContinueWith(done => { lock (_attempts) _attempts.Remove(done); }, TaskScheduler.Default);
             }
         }
-        await publisher.PublishAsync(claimed.Select(j => j.Id), claimed.Select(j => j.RunId));
         return (moreMayBeReady, due);
     }
 
