@@ -41,14 +41,15 @@ public sealed class ShimLauncher(JobPaths paths, ProcessExitWatcher exitWatcher,
     Launcher? _launcher;
     long _lastRequestId;
 
-    public async Task<LaunchResult> LaunchAsync(string attemptDir, string workDir, ActionSpec spec,
+    /// <param name="attemptFiles">The path prefix of the attempt's files (JobPaths.AttemptFiles).</param>
+    public async Task<LaunchResult> LaunchAsync(string attemptFiles, string workDir, ActionSpec spec,
         IReadOnlyDictionary<string, string> environment, CancellationToken ct)
     {
         var id = Interlocked.Increment(ref _lastRequestId);
         var argv = Argv(spec);
         List<string> fields =
         [
-            id.ToString(CultureInfo.InvariantCulture), attemptDir,
+            id.ToString(CultureInfo.InvariantCulture), attemptFiles,
             Native.SignalNumber(spec.StopSignal!.Value.ToText()).ToString(CultureInfo.InvariantCulture),
             (spec.StopTimeoutSecs ?? 10).ToString(CultureInfo.InvariantCulture), spec.Cwd ?? workDir,
             argv.Count.ToString(CultureInfo.InvariantCulture), .. argv,
