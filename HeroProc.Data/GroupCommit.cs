@@ -36,6 +36,10 @@ sealed class GroupCommit(Db db)
     readonly Queue<Unit> _queue = new();
     bool _writing;
 
+    // The writer's own connection, kept open with its compiled statements (CachingConnection); only the
+    // current writer touches it. Replaced after a failed batch, in case the failure left it in a bad state.
+    CachingConnection? _writer;
+
     public async Task<object?> RunAsync(Func<IDbTransaction, Task<object?>> work, bool durable, CancellationToken ct)
     {
         ct.ThrowIfCancellationRequested();
@@ -80,10 +84,12 @@ sealed class GroupCommit(Db db)
         var results = new List<(Unit Unit, object? Result)>();
         try
         {
-            await using var connection = await db.OpenAsync(CancellationToken.None);
+            _writer ??= new CachingConnection(await db.OpenAsync(CancellationToken.None));
+            var connection = _writer.Inner;
             // The commit syncs the disk if any unit needs it, which also makes the others' writes durable.
             Execute(connection, null, db.SynchronousPragma(batch.Any(u => u.Durable)));
-            await using var transaction = connection.BeginTransaction(IsolationLevel.Serializable, deferred: false);
+            await using var inner = connection.BeginTransaction(IsolationLevel.Serializable, deferred: false);
+            var transaction = new CachingTransaction(_writer, inner);
             foreach (var unit in batch)
             {
                 if (unit.Ct.IsCancellationRequested)
@@ -97,11 +103,11 @@ sealed class GroupCommit(Db db)
                     results.Add((unit, await unit.StartAsync(transaction)));
                     continue;
                 }
-                Execute(connection, transaction, "SAVEPOINT unit");
+                Execute(connection, inner, "SAVEPOINT unit");
                 try
                 {
                     results.Add((unit, await unit.StartAsync(transaction)));
-                    Execute(connection, transaction, "RELEASE unit");
+                    Execute(connection, inner, "RELEASE unit");
                 }
                 catch (Exception e)
                 {
@@ -109,14 +115,16 @@ sealed class GroupCommit(Db db)
                     // the batch can commit, and every unit must hear it.
                     if (!InTransaction(connection))
                         throw;
-                    Execute(connection, transaction, "ROLLBACK TO unit; RELEASE unit");
+                    Execute(connection, inner, "ROLLBACK TO unit; RELEASE unit");
                     unit.Done.TrySetException(e);
                 }
             }
-            await transaction.CommitAsync(CancellationToken.None);
+            await inner.CommitAsync(CancellationToken.None);
         }
         catch (Exception e)
         {
+            _writer?.Dispose();
+            _writer = null;
             foreach (var unit in batch)
                 unit.Done.TrySetException(e);
             return;
