@@ -16,7 +16,7 @@ public enum Durability
 /// The connection factory and the one place where units of work begin, commit and roll back.
 /// Every SQLite-specific pragma lives here so that another provider is an addition, not a rewrite.
 /// </summary>
-public sealed class Db
+public sealed class Db : IDisposable
 {
     const int BusyTimeoutMs = 10_000;
 
@@ -49,6 +49,9 @@ public sealed class Db
     }
 
     public string DatabasePath { get; }
+
+    /// <summary>Closes the writer's kept connection (reads use pooled ones, which the pool keeps).</summary>
+    public void Dispose() => _writes.Dispose();
 
     /// <summary>
     /// The SQLite handles that have their pragmas. A pooled connection keeps its handle, and the handle

@@ -12,7 +12,7 @@ namespace HeroProc.Data;
 /// its own result or exception, only after the commit (synced to disk if any unit asked for it), so a unit
 /// stays all-or-nothing.
 /// </summary>
-sealed class GroupCommit(Db db)
+sealed class GroupCommit(Db db) : IDisposable
 {
     /// <summary>A bound on one transaction's units, so the first in a long queue does not wait for all of them.</summary>
     const int MaxUnits = 64;
@@ -131,6 +131,18 @@ sealed class GroupCommit(Db db)
         }
         foreach (var (unit, result) in results)
             unit.Done.TrySetResult(result);
+    }
+
+    /// <summary>Closes the writer's connection; left to the process's end if a write is under way.</summary>
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            if (_writing)
+                return;
+            _writer?.Dispose();
+            _writer = null;
+        }
     }
 
     static void Execute(SqliteConnection connection, SqliteTransaction? transaction, string sql)

@@ -62,6 +62,9 @@ public sealed class AttemptRunner(
             await EndAsync(job, null, new ShimStatus(null, null, $"secret '{missing[0]}' no longer exists"), null);
             return;
         }
+        // The values this attempt gets, kept (encrypted) with it before the job can print them: a server that
+        // adopts it after a restart masks them even if the secrets changed meanwhile.
+        vault.KeepAttemptSecrets(paths.SecretsFile(job.Id, job.Attempt), secrets.Values);
         var launch = await launcher.LaunchAsync(paths.AttemptFiles(job.Id, job.Attempt), paths.WorkDir(job.Id), spec, Environment(job, spec, secrets), CancellationToken.None);
         if (launch is LaunchResult.Failed failed)
         {
@@ -96,9 +99,6 @@ public sealed class AttemptRunner(
         var runningPublished = publisher.PublishAsync([job.Id], [job.RunId]);
         if (spec.Kind == ActionKind.Process)
             services.Wake();
-        // The values this attempt got, kept (encrypted) with it: a server that adopts it after a restart
-        // masks them even if the secrets changed meanwhile.
-        vault.KeepAttemptSecrets(paths.SecretsFile(job.Id, job.Attempt), secrets.Values);
         var masks = Secrets.SecretVault.MaskPatterns(secrets.Values);
         await WatchAsync(job, spec, handle, started.Exited, clock.GetUtcNow(), row?.StopRequested is not null, masks,
             row is null ? null : LogIngestor.From(paths, row, logEnd, job.Attempt, masks, vault.CarryProtector), runningPublished);

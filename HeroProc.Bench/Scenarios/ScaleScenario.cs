@@ -107,7 +107,7 @@ public sealed class ScaleScenario : Scenario
     /// </summary>
     static async Task<long> FillAsync(string path, RunTemplate template, int runs, CancellationToken ct)
     {
-        var db = new Db(path, Durability.Normal);
+        using var db = new Db(path, Durability.Normal);
         await db.MigrateAsync(ct);
         await using var connection = await db.OpenAsync(ct);
         await using var tx = connection.BeginTransaction(deferred: false);

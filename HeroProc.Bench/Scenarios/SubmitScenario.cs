@@ -176,7 +176,7 @@ sealed class RawRunWriter : IAsyncDisposable
 
     public static async Task<RawRunWriter> CreateAsync(string path, RunTemplate template, int writers, CancellationToken ct)
     {
-        var db = new Db(path, BenchServer.Durability);
+        using var db = new Db(path, BenchServer.Durability);  // only for the schema: the writers use connections of their own
         await db.MigrateAsync(ct);
         var connections = new List<SqliteConnection>();
         for (var i = 0; i < writers; i++)

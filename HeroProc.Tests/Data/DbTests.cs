@@ -13,6 +13,7 @@ public sealed class DbTests : IDisposable
 
     public void Dispose()
     {
+        _db.Dispose();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         Directory.Delete(_dir, recursive: true);
     }
