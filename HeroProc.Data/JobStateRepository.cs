@@ -53,9 +53,11 @@ public static class JobStateRepository
         // index serves their query: the pass for processes must not walk every pending oneshot job.
         var kind = processes ? "process" : "oneshot";
         var limit = Math.Min(capacity, 10_000) * 4;
-        // Pending jobs and due retries are looked up apart, each in id order along an index of (status, id),
-        // and merged: one query over both would list every pending job before taking the first few.
-        var pending = await CandidatesAsync(connection, tx, $"j.status = 'pending' AND j.kind = '{kind}'", dueBy, limit);
+        // Pending jobs and due retries are looked up apart and merged: one query over both would list every
+        // pending job before taking the first few. Retries are few; pending jobs are looked up run by run.
+        var pending = processes
+            ? await CandidatesAsync(connection, tx, $"j.status = 'pending' AND j.kind = '{kind}'", dueBy, limit)
+            : await PendingOneshotCandidatesAsync(connection, tx, limit);
         var retrying = await CandidatesAsync(connection, tx, $"j.status = 'retrying' AND j.kind = '{kind}' AND j.next_attempt_at <= @dueBy", dueBy, limit);
         var candidates = pending.Concat(retrying).OrderBy(c => c.Id).Take(limit).ToList();
         // More may be ready when a query filled its window, or the merge left candidates out.
@@ -95,6 +97,72 @@ public static class JobStateRepository
         return (claimed, moreMayBeReady && claimed.Count < capacity);
     }
 
+    sealed record RunWithPendingJobs
+    {
+        public long Id { get; init; }
+        public int? MaxParallel { get; init; }
+        public int Active { get; init; }
+    }
+
+    const int RunsPerPage = 64;
+
+    /// <summary>
+    /// Up to <paramref name="limit"/> ready pending oneshot jobs, oldest first, found run by run: runs with pending
+    /// jobs come from their counters (ix_run_job_counts_pending) in id order, a run at its maxParallel is skipped
+    /// without reading its jobs, and from each other run come only as many jobs as it has free slots. A scan of
+    /// all pending jobs in id order instead read every pending job of a full run on every pass. A run's jobs are
+    /// inserted with it, so run id then job id is the jobs' id order.
+    /// </summary>
+    static async Task<List<Candidate>> PendingOneshotCandidatesAsync(IDbConnection connection, IDbTransaction tx, int limit)
+    {
+        var candidates = new List<Candidate>();
+        for (var afterRun = 0L; candidates.Count < limit;)
+        {
+            var runs = (await connection.QueryAsync<RunWithPendingJobs>(
+                """
+                SELECT p.run_id AS id, r.max_parallel,
+                       (SELECT COALESCE(SUM(a.count), 0) FROM run_job_counts a
+                        WHERE a.run_id = p.run_id AND a.status IN ('starting', 'running')) AS active
+                FROM run_job_counts p JOIN runs r ON r.id = p.run_id
+                WHERE p.status = 'pending' AND p.count > 0 AND p.run_id > @afterRun AND r.cancel_requested = 0
+                ORDER BY p.run_id
+                LIMIT @RunsPerPage
+                """, new { afterRun, RunsPerPage }, tx)).AsList();
+            foreach (var run in runs)
+            {
+                var wanted = Math.Min(limit - candidates.Count, run.MaxParallel is { } max ? max - run.Active : int.MaxValue);
+                if (wanted <= 0)
+                    continue;
+                candidates.AddRange(await connection.QueryAsync<Candidate>(
+                    $"""
+                    SELECT j.id, j.run_id, @MaxParallel AS max_parallel FROM jobs j
+                    WHERE j.run_id = @Id AND j.status = 'pending' AND j.kind = 'oneshot' AND {DependenciesSucceeded}
+                    ORDER BY j.id
+                    LIMIT @wanted
+                    """, new { run.Id, run.MaxParallel, wanted }, tx));
+                if (candidates.Count >= limit)
+                    break;
+            }
+            if (runs.Count < RunsPerPage)
+                break;
+            afterRun = runs[^1].Id;
+        }
+        return candidates;
+    }
+
+    /// <summary>
+    /// No dependency of job <c>j</c> is unfinished or failed (a service's process counts once it is ready).
+    /// CROSS JOIN keeps SQLite from driving the check from every job of the run: it must walk the job's own
+    /// few dependencies and look each up by (run_id, name).
+    /// </summary>
+    const string DependenciesSucceeded =
+        """
+        NOT EXISTS (
+            SELECT 1 FROM json_each(j.depends_on_json) d
+            CROSS JOIN jobs dj ON dj.run_id = j.run_id AND dj.name = d.value
+            WHERE dj.status <> 'succeeded' AND (dj.kind <> 'process' OR dj.status <> 'running' OR dj.ready_at IS NULL))
+        """;
+
     /// <summary>
     /// Jobs matching <paramref name="source"/> (a status and kind, written into the SQL as constants so that the
     /// processes' partial index serves their query) whose dependencies all succeeded, in runs not cancelled and
@@ -102,16 +170,11 @@ public static class JobStateRepository
     /// </summary>
     static async Task<List<Candidate>> CandidatesAsync(IDbConnection connection, IDbTransaction tx, string source, DateTimeOffset dueBy, int limit) =>
         (await connection.QueryAsync<Candidate>(
-            // CROSS JOIN keeps SQLite from driving the dependency check from every job of the run: it must
-            // walk the candidate's own few dependencies and look each up by (run_id, name).
             $"""
             SELECT j.id, j.run_id, r.max_parallel FROM jobs j JOIN runs r ON r.id = j.run_id
             WHERE {source}
               AND r.cancel_requested = 0
-              AND NOT EXISTS (
-                  SELECT 1 FROM json_each(j.depends_on_json) d
-                  CROSS JOIN jobs dj ON dj.run_id = j.run_id AND dj.name = d.value
-                  WHERE dj.status <> 'succeeded' AND (dj.kind <> 'process' OR dj.status <> 'running' OR dj.ready_at IS NULL))
+              AND {DependenciesSucceeded}
               AND (r.max_parallel IS NULL OR r.max_parallel >
                    (SELECT COUNT(*) FROM jobs a WHERE a.run_id = j.run_id AND a.status IN ('starting', 'running')))
             ORDER BY j.id

@@ -37,6 +37,7 @@
  * newline: "shim PID STARTTIME", then "job PID STARTTIME", then "exit N", "signal N" or "error MESSAGE".
  * One file that grows, and a spool only once there is output: on ext4 without a journal (this machine),
  * creating a file costs a scan past every inode deleted in the last minutes, so a job creates as few as it can.
+ * FILES.state is usually there already, empty: a spare the server renamed into place (see SpareFiles.cs).
  */
 #define _GNU_SOURCE
 #include <dirent.h>

@@ -50,6 +50,7 @@ public sealed class AttemptRunner(
         if (File.Exists(paths.StateFile(job.Id, job.Attempt)))
             paths.DeleteAttemptFiles(job.Id, job.Attempt);
         Directory.CreateDirectory(paths.AttemptsDir);
+        paths.PlaceStateFile(job.Id, job.Attempt);
         if (spec.Cwd is null)
             Directory.CreateDirectory(paths.WorkDir(job.Id));
 
@@ -189,7 +190,7 @@ public sealed class AttemptRunner(
             handle.MarkEnded();
             active.Remove(handle);
             // The spool may hold secret output: it goes whatever happened.
-            paths.DeleteAttemptFiles(job.Id, job.Attempt, ingestor?.SpoolSegment ?? 0);
+            paths.DeleteAttemptFiles(job.Id, job.Attempt, ingestor?.SpoolSegment ?? 0, shimEnded: exited.IsCompleted);
         }
     }
 

@@ -7,10 +7,13 @@ namespace HeroProc.Api.Supervision;
 /// <c>attempts/&lt;id&gt;-&lt;n&gt;.*</c> (the shim's state file and spool segments, the attempt's secrets),
 /// <c>logs/&lt;id&gt;.log</c>. A job gets one directory (only when it runs in the default cwd) and an attempt
 /// a name prefix in a shared one: on this machine's ext4 (no journal), every file or directory created costs
-/// a scan past the inodes deleted in the last minutes (see Shim/heroproc-shim.c), so a job creates few.
+/// a scan past the inodes deleted in the last minutes (see SpareFiles), so a job creates few, and its state
+/// file reuses the inode of an ended attempt's.
 /// </summary>
 public sealed class JobPaths(string dataDir)
 {
+    readonly SpareFiles _spares = new(dataDir);
+
     public string DataDir { get; } = dataDir;
 
     public string WorkDir(long jobId) => Path.Combine(DataDir, "work", Id(jobId));
@@ -22,6 +25,9 @@ public sealed class JobPaths(string dataDir)
     public string AttemptFiles(long jobId, int attempt) => Path.Combine(AttemptsDir, $"{Id(jobId)}-{attempt.ToString(CultureInfo.InvariantCulture)}");
 
     public string StateFile(long jobId, int attempt) => AttemptFiles(jobId, attempt) + ".state";
+
+    /// <summary>Gives the attempt's state file the inode of a spare, if one is kept, before its shim opens it.</summary>
+    public void PlaceStateFile(long jobId, int attempt) => _spares.TryPlace(StateFile(jobId, attempt));
 
     public string SecretsFile(long jobId, int attempt) => AttemptFiles(jobId, attempt) + ".secrets";
 
@@ -57,12 +63,16 @@ public sealed class JobPaths(string dataDir)
     /// Deletes an attempt's files (its spool may hold secret output). Spool segments go up to the first missing one
     /// after <paramref name="reachedSegment"/>, the one ingestion reached; those before it were deleted as they were
     /// ingested, but a crash between a commit and its delete can leave one. A failure only leaves garbage.
+    /// Once the shim has ended (<paramref name="shimEnded"/>), nothing writes the state file any more: it is kept as a spare.
     /// </summary>
-    public void DeleteAttemptFiles(long jobId, int attempt, long reachedSegment = 0)
+    public void DeleteAttemptFiles(long jobId, int attempt, long reachedSegment = 0, bool shimEnded = false)
     {
         if (_legacy.TryRemove((jobId, attempt), out _))
             TryDelete(() => Directory.Delete(LegacyAttemptDir(jobId, attempt), recursive: true));
-        TryDelete(() => File.Delete(StateFile(jobId, attempt)));
+        if (shimEnded)
+            _spares.Keep(StateFile(jobId, attempt));
+        else
+            TryDelete(() => File.Delete(StateFile(jobId, attempt)));
         TryDelete(() => File.Delete(SecretsFile(jobId, attempt)));
         for (var segment = 0L; segment < reachedSegment || File.Exists(SpoolSegment(jobId, attempt, segment)); segment++)
         {

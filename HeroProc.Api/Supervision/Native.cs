@@ -4,7 +4,7 @@ namespace HeroProc.Api.Supervision;
 
 /// <summary>
 /// The few POSIX calls .NET does not offer: signals to a pid of our choosing (Process.Kill only sends
-/// SIGKILL), and process identity from /proc.
+/// SIGKILL), a plain rename and truncate by path, and process identity from /proc.
 /// </summary>
 public static partial class Native
 {
@@ -12,6 +12,18 @@ public static partial class Native
     private static partial int kill(int pid, int signal);
 
     public static bool Signal(int pid, int signal) => pid > 0 && kill(pid, signal) == 0;
+
+    [LibraryImport("libc", EntryPoint = "rename", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int rename(string from, string to);
+
+    [LibraryImport("libc", EntryPoint = "truncate", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int truncate(string path, long length);
+
+    /// <summary>rename(2), which replaces <paramref name="to"/> if it exists: one system call, without File.Move's checks.</summary>
+    public static bool Rename(string from, string to) => rename(from, to) == 0;
+
+    /// <summary>Empties the file at <paramref name="path"/>, without opening it.</summary>
+    public static bool Truncate(string path) => truncate(path, 0) == 0;
 
     public const int SigTerm = 15;
     public const int SigKill = 9;

@@ -1,0 +1,64 @@
+using HeroProc.Data;
+
+namespace HeroProc.Tests.Data;
+
+/// <summary>Which jobs a scheduler pass claims, on a real SQLite file: runs looked up page by page, each to its free slots.</summary>
+public sealed class ClaimTests : IAsyncLifetime
+{
+    readonly string _dir = Directory.CreateTempSubdirectory("heroproc-claim-").FullName;
+    readonly Db _db;
+
+    public ClaimTests() => _db = new Db(Path.Combine(_dir, "heroproc.db"));
+
+    public Task InitializeAsync() => _db.MigrateAsync();
+
+    public Task DisposeAsync()
+    {
+        _db.Dispose();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(_dir, recursive: true);
+        return Task.CompletedTask;
+    }
+
+    // More runs than one page of the run lookup (64).
+    const int Runs = 70;
+
+    [Fact]
+    public async Task Each_run_gives_its_free_slots_oldest_first_and_a_full_run_none()
+    {
+        var runIds = new List<long>();
+        for (var i = 0; i < Runs; i++)
+            runIds.Add(await InsertRunAsync(maxParallel: 1, Job("a"), Job("b")));
+
+        var first = await ClaimAsync(capacity: 1000);
+        var again = await ClaimAsync(capacity: 1000);
+
+        Assert.Equal(runIds, first.Select(j => j.RunId));
+        Assert.All(first, job => Assert.Equal("a", job.Name));
+        Assert.Empty(again);
+    }
+
+    [Fact]
+    public async Task Runs_whose_pending_jobs_wait_on_dependencies_do_not_hide_a_later_ready_job()
+    {
+        for (var i = 0; i < Runs; i++)
+            await InsertRunAsync(maxParallel: null, Job("a"), Job("b", dependsOn: "a"));
+        Assert.Equal(Runs, (await ClaimAsync(capacity: 1000)).Count);  // every "a" is starting; every "b" waits on it
+        var later = await InsertRunAsync(maxParallel: null, Job("c"));
+
+        var claimed = await ClaimAsync(capacity: 10);
+
+        Assert.Equal([(later, "c")], claimed.Select(j => (j.RunId, j.Name)));
+    }
+
+    Task<long> InsertRunAsync(int? maxParallel, params JobRow[] jobs) =>
+        _db.InTransactionAsync(tx => RunRepository.InsertAsync(tx, new RunRow { Status = RunStatus.Pending, MaxParallel = maxParallel }, jobs, DateTimeOffset.UtcNow));
+
+    static JobRow Job(string name, string? dependsOn = null) => new()
+    {
+        Name = name, SpecJson = "{}", Status = JobStatus.Pending, DependsOnJson = dependsOn is null ? "[]" : $"[\"{dependsOn}\"]",
+    };
+
+    async Task<IReadOnlyList<JobStateRepository.ClaimedJob>> ClaimAsync(int capacity) =>
+        (await _db.InTransactionAsync(tx => JobStateRepository.ClaimReadyAsync(tx, capacity, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow))).Jobs;
+}

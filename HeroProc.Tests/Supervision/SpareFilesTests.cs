@@ -1,0 +1,77 @@
+using System.Diagnostics;
+using HeroProc.Api.Supervision;
+using HeroProc.Data;
+using HeroProc.Tests.Engine;
+using HeroProc.Tests.Infrastructure;
+
+namespace HeroProc.Tests.Supervision;
+
+/// <summary>Ended attempts' state files are emptied and reused by the next attempts: no inode created or freed per job.</summary>
+public sealed class SpareFilesTests : IDisposable
+{
+    readonly string _dir = Directory.CreateTempSubdirectory("heroproc-spare-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void A_kept_file_is_emptied_and_placed_for_the_next_attempt_as_the_same_inode()
+    {
+        var spares = new SpareFiles(_dir);
+        var ended = Path.Combine(_dir, "1-1.state");
+        File.WriteAllText(ended, "shim 10 20\njob 11 21\nexit 0\n");
+        var inode = Inode(ended);
+
+        spares.Keep(ended);
+        var placed = spares.TryPlace(Path.Combine(_dir, "2-1.state"));
+        var noneLeft = spares.TryPlace(Path.Combine(_dir, "3-1.state"));
+
+        Assert.False(File.Exists(ended));
+        Assert.True(placed);
+        Assert.Equal(inode, Inode(Path.Combine(_dir, "2-1.state")));
+        Assert.Equal("", File.ReadAllText(Path.Combine(_dir, "2-1.state")));
+        Assert.False(noneLeft);
+        Assert.False(File.Exists(Path.Combine(_dir, "3-1.state")));
+    }
+
+    [Fact]
+    public void Spares_found_at_start_are_emptied_again()
+    {
+        // Nothing is synced: after a power cut, a spare may show the lines it had before it was emptied.
+        Directory.CreateDirectory(Path.Combine(_dir, "spare"));
+        File.WriteAllText(Path.Combine(_dir, "spare", "7"), "shim 10 20\nexit 0\n");
+
+        var spares = new SpareFiles(_dir);
+        var placed = spares.TryPlace(Path.Combine(_dir, "1-1.state"));
+
+        Assert.True(placed);
+        Assert.Equal("", File.ReadAllText(Path.Combine(_dir, "1-1.state")));
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_later_job_takes_the_state_file_of_an_ended_one_and_gets_its_own_status()
+    {
+        await using var app = new HeroProcApp();
+        var client = app.Client();
+        var spare = Path.Combine(app.DataDir, "spare");
+
+        var first = await client.RunToEndAsync(new { jobs = new[] { new { name = "a", script = "exit 0" } } });
+        // Kept once its end has committed, a moment after the run shows finished.
+        await EngineArrange.UntilAsync(() => Task.FromResult(Directory.Exists(spare) && Directory.GetFiles(spare).Length == 1), "a spare is kept");
+        var inode = Inode(Directory.GetFiles(spare)[0]);
+        var second = await client.RunToEndAsync(new { jobs = new[] { new { name = "b", script = "exit 3" } } });
+        await EngineArrange.UntilAsync(() => Task.FromResult(Directory.GetFiles(spare).Length == 1), "the spare is kept again");
+
+        Assert.Equal(JobStatus.Succeeded, first.Job("a").Status);
+        Assert.Equal((JobStatus.Failed, 3), (second.Job("b").Status, second.Job("b").ExitCode));
+        Assert.Equal(inode, Inode(Directory.GetFiles(spare)[0]));
+        Assert.Empty(Directory.GetFiles(Path.Combine(app.DataDir, "attempts")));
+    }
+
+    static string Inode(string path)
+    {
+        using var stat = Process.Start(new ProcessStartInfo("stat", ["-c", "%i", path]) { RedirectStandardOutput = true })!;
+        var inode = stat.StandardOutput.ReadToEnd().Trim();
+        stat.WaitForExit();
+        return inode;
+    }
+}
