@@ -46,6 +46,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -249,15 +250,47 @@ static void kill_everything(void) {
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) reaped(pid, status);
 }
 
-static void reset_signals(void) {
-    struct sigaction action;
-    memset(&action, 0, sizeof action);
-    action.sa_handler = SIG_DFL;
-    for (int signal_number = 1; signal_number < NSIG; signal_number++)
-        sigaction(signal_number, &action, NULL);
-    sigset_t none;
+extern char **environ;
+
+/* Why the job's working directory cannot be entered (an errno), or 0 when it can. */
+static int cwd_problem(const char *cwd) {
+    struct stat info;
+    if (stat(cwd, &info) < 0) return errno;
+    if (!S_ISDIR(info.st_mode)) return ENOTDIR;
+    return access(cwd, X_OK) < 0 ? errno : 0;
+}
+
+/* Starts the job as the shim's child, in a process group of its own, with default signal dispositions, an
+ * empty signal mask, its output into the pipes, in its working directory. posix_spawn clones without copying
+ * the shim's memory (vfork-like) and returns once the exec has succeeded or failed, with the reason: a fork
+ * copied the page tables and faulted pages in for a child that throws them away at its exec. Writes a
+ * message to `message` and returns nonzero when the job could not start. */
+static int spawn_job(const char *cwd, char **job_argv, int out_fd, int err_fd, char *message, size_t size) {
+    posix_spawnattr_t attributes;
+    posix_spawn_file_actions_t actions;
+    sigset_t all, none;
+    sigfillset(&all);
     sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
+    posix_spawnattr_init(&attributes);
+    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+    posix_spawnattr_setpgroup(&attributes, 0);
+    posix_spawnattr_setsigdefault(&attributes, &all);
+    posix_spawnattr_setsigmask(&attributes, &none);
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, out_fd, STDOUT_FILENO);
+    posix_spawn_file_actions_adddup2(&actions, err_fd, STDERR_FILENO);
+    if (cwd[0]) posix_spawn_file_actions_addchdir_np(&actions, cwd);
+    /* The shim's environment is the job's (set by the launcher); posix_spawnp looks for the program in its PATH. */
+    int error = posix_spawnp(&job, job_argv[0], &actions, &attributes, job_argv, environ);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attributes);
+    if (error == 0) return 0;
+    int cwd_error = cwd[0] ? cwd_problem(cwd) : 0;
+    if (cwd_error) snprintf(message, size, "cannot enter working directory %s: %s", cwd, strerror(cwd_error));
+    else snprintf(message, size, "cannot execute %s: %s", job_argv[0], strerror(error));
+    for (char *c = message; *c; c++)
+        if (*c == '\n' || *c == '\r') *c = ' ';  /* one line in the state file */
+    return 1;
 }
 
 /* Runs one attempt to its end; returns the shim's exit code. stdin and stderr become /dev/null. */
@@ -288,38 +321,14 @@ static int run_shim(int stop_signal, double stop_timeout, const char *cwd, char 
     int signal_fd = signalfd(-1, &handled, SFD_CLOEXEC | SFD_NONBLOCK);
     if (signal_fd < 0) die("signalfd: %s", strerror(errno));
 
-    int out[2], err[2], exec_error[2];
-    if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC) || pipe2(exec_error, O_CLOEXEC))
+    int out[2], err[2];
+    if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC))
         die("pipe: %s", strerror(errno));
-
-    job = fork();
-    if (job < 0) die("fork: %s", strerror(errno));
-    if (job == 0) {
-        setpgid(0, 0);
-        reset_signals();
-        dup2(out[1], STDOUT_FILENO);
-        dup2(err[1], STDERR_FILENO);
-        if (cwd[0] && chdir(cwd) < 0) {
-            dprintf(exec_error[1], "cannot enter working directory %s: %s", cwd, strerror(errno));
-            _exit(127);
-        }
-        execvp(job_argv[0], job_argv);
-        dprintf(exec_error[1], "cannot execute %s: %s", job_argv[0], strerror(errno));
-        _exit(127);
-    }
-    setpgid(job, job);  /* both sides set it: whichever runs first, the group exists before any signal */
+    char message[1024];
+    int failed = spawn_job(cwd, job_argv, out[1], err[1], message, sizeof message);
     close(out[1]);
     close(err[1]);
-    close(exec_error[1]);
-
-    char message[1024];
-    ssize_t n = read(exec_error[0], message, sizeof message - 1);
-    close(exec_error[0]);
-    if (n > 0) {
-        message[n] = 0;
-        for (char *c = message; *c; c++)
-            if (*c == '\n' || *c == '\r') *c = ' ';  /* one line in the state file */
-        waitpid(job, NULL, 0);
+    if (failed) {
         char status[1100];
         snprintf(status, sizeof status, "error %s\n", message);
         append_state(status);
@@ -401,7 +410,6 @@ static int run_shim(int stop_signal, double stop_timeout, const char *cwd, char 
 
 /* ---- The launcher (--serve) ---- */
 
-extern char **environ;
 static int launcher_signal_fd = -1;
 static char *arg_area;          /* the launcher's command line, as /proc/PID/cmdline shows it */
 static size_t arg_area_length;
@@ -455,7 +463,7 @@ static void launch(char *payload, size_t length) {
         request_id = id;
         files = fields[1];
         rename_command_line();
-        environ = job_env;  /* the job's environment; execvp also looks for the program in its PATH */
+        environ = job_env;  /* the job's environment, which spawn_job passes on */
         _exit(run_shim(atoi(fields[2]), atof(fields[3]), fields[4], job_argv));
     }
     if (pid < 0) report("error %s 0 fork: %s", id, strerror(errno));
