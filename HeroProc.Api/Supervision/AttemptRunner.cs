@@ -52,7 +52,7 @@ public sealed class AttemptRunner(
         Directory.CreateDirectory(paths.AttemptsDir);
         paths.PlaceStateFile(job.Id, job.Attempt);
         if (spec.Cwd is null)
-            Directory.CreateDirectory(paths.WorkDir(job.Id));
+            paths.PrepareWorkDir(job.Id);
 
         // Secrets are read at the start, not at submit: a secret deleted meanwhile fails the job, saying which.
         var (secrets, missing) = spec.Secrets is { Count: > 0 } names
@@ -190,6 +190,8 @@ public sealed class AttemptRunner(
             handle.MarkEnded();
             active.Remove(handle);
             // The spool may hold secret output: it goes whatever happened.
+            if (exited.IsCompleted && spec.Cwd is null)
+                paths.ReclaimWorkDirIfEmpty(job.Id);
             paths.DeleteAttemptFiles(job.Id, job.Attempt, ingestor?.SpoolSegment ?? 0, shimEnded: exited.IsCompleted);
         }
     }

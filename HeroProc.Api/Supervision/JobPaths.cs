@@ -7,8 +7,8 @@ namespace HeroProc.Api.Supervision;
 /// <c>attempts/&lt;id&gt;-&lt;n&gt;.*</c> (the shim's state file and spool segments, the attempt's secrets),
 /// <c>logs/&lt;id&gt;.log</c>. A job gets one directory (only when it runs in the default cwd) and an attempt
 /// a name prefix in a shared one: on this machine's ext4 (no journal), every file or directory created costs
-/// a scan past the inodes deleted in the last minutes (see SpareFiles), so a job creates few, and its state
-/// file reuses the inode of an ended attempt's.
+/// a scan past the inodes deleted in the last minutes (see SpareFiles), so a job creates few: its state file
+/// reuses the inode of an ended attempt's, and its directory, if an ended job left its own empty, that one.
 /// </summary>
 public sealed class JobPaths(string dataDir)
 {
@@ -17,6 +17,17 @@ public sealed class JobPaths(string dataDir)
     public string DataDir { get; } = dataDir;
 
     public string WorkDir(long jobId) => Path.Combine(DataDir, "work", Id(jobId));
+
+    /// <summary>Makes the job's default working directory, from a spare (see SpareFiles) when one is kept.</summary>
+    public void PrepareWorkDir(long jobId)
+    {
+        var path = WorkDir(jobId);
+        if (!Directory.Exists(path) && !_spares.TryPlaceDirectory(path))
+            Directory.CreateDirectory(path);
+    }
+
+    /// <summary>After the job's processes are gone: its default working directory, if the job left nothing in it, becomes a spare.</summary>
+    public void ReclaimWorkDirIfEmpty(long jobId) => _spares.KeepDirectoryIfEmpty(WorkDir(jobId));
 
     /// <summary>The directory every attempt's files are in.</summary>
     public string AttemptsDir => Path.Combine(DataDir, "attempts");

@@ -4,19 +4,22 @@ using System.Globalization;
 namespace HeroProc.Api.Supervision;
 
 /// <summary>
-/// Emptied state files of ended attempts, kept in <c>spare/</c> under the data directory and renamed into
-/// place for the next attempts. On this machine's ext4 (no journal), creating a file scans past every inode
-/// freed in the last minutes (30 s, or 5 min while its inode table block is dirty), and a server that deleted
-/// one state file per job made each new one slower: up to 40 % of a shim's CPU went to that scan here.
-/// A rename allocates no inode and frees none.
+/// Emptied state files of ended attempts, and the empty working directories of ended jobs, kept in <c>spare/</c>
+/// under the data directory and renamed into place for the next attempts. On this machine's ext4 (no journal),
+/// creating a file or directory scans past every inode freed in the last minutes (30 s, or 5 min while its inode
+/// table block is dirty): up to 40 % of a shim's CPU went to that scan for its state file, and 8 % of the
+/// server's to the working directories' mkdir. A rename allocates no inode and frees none.
 /// </summary>
 public sealed class SpareFiles
 {
-    /// <summary>Enough for the attempts that end together; beyond it a file is deleted.</summary>
+    /// <summary>Enough for the attempts that end together; beyond it a file is deleted, a directory left where it is.</summary>
     const int MaxKept = 256;
 
+    const string DirectoryPrefix = "dir-";
+
     readonly string _dir;
-    readonly ConcurrentStack<string> _kept = new();
+    readonly ConcurrentStack<string> _files = new();
+    readonly ConcurrentStack<string> _directories = new();
     long _lastName;
 
     public SpareFiles(string dataDir)
@@ -29,16 +32,29 @@ public sealed class SpareFiles
             // Nothing here is synced: after a power cut a spare may show its old lines again, so it is emptied anew.
             if (long.TryParse(Path.GetFileName(file), CultureInfo.InvariantCulture, out var name) && Native.Truncate(file))
             {
-                _kept.Push(file);
+                _files.Push(file);
+                _lastName = Math.Max(_lastName, name);
+            }
+        }
+        foreach (var directory in Directory.EnumerateDirectories(_dir, DirectoryPrefix + "*"))
+        {
+            if (long.TryParse(Path.GetFileName(directory)[DirectoryPrefix.Length..], CultureInfo.InvariantCulture, out var name) && IsEmpty(directory))
+            {
+                _directories.Push(directory);
                 _lastName = Math.Max(_lastName, name);
             }
         }
     }
 
     /// <summary>Moves an empty spare file to <paramref name="path"/>; false when none is left.</summary>
-    public bool TryPlace(string path)
+    public bool TryPlace(string path) => TryPlace(_files, path);
+
+    /// <summary>Moves an empty spare directory to <paramref name="path"/>, which must not exist; false when none is left.</summary>
+    public bool TryPlaceDirectory(string path) => TryPlace(_directories, path);
+
+    static bool TryPlace(ConcurrentStack<string> spares, string path)
     {
-        while (_kept.TryPop(out var spare))
+        while (spares.TryPop(out var spare))
         {
             if (Native.Rename(spare, path))
                 return true;
@@ -54,8 +70,8 @@ public sealed class SpareFiles
     {
         try
         {
-            if (_kept.Count < MaxKept && Native.Truncate(path) && MoveToSpares(path) is { } spare)
-                _kept.Push(spare);
+            if (_files.Count < MaxKept && Native.Truncate(path) && MoveToSpares(path, "") is { } spare)
+                _files.Push(spare);
             else
                 File.Delete(path);
         }
@@ -63,9 +79,26 @@ public sealed class SpareFiles
         catch (UnauthorizedAccessException) { }
     }
 
-    string? MoveToSpares(string path)
+    /// <summary>
+    /// Keeps the directory at <paramref name="path"/> as a spare if it is empty; one with files stays where it is.
+    /// Only for a directory no process uses any more.
+    /// </summary>
+    public void KeepDirectoryIfEmpty(string path)
     {
-        var spare = Path.Combine(_dir, Interlocked.Increment(ref _lastName).ToString(CultureInfo.InvariantCulture));
+        try
+        {
+            if (_directories.Count < MaxKept && IsEmpty(path) && MoveToSpares(path, DirectoryPrefix) is { } spare)
+                _directories.Push(spare);
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+    }
+
+    static bool IsEmpty(string directory) => !Directory.EnumerateFileSystemEntries(directory).Any();
+
+    string? MoveToSpares(string path, string prefix)
+    {
+        var spare = Path.Combine(_dir, prefix + Interlocked.Increment(ref _lastName).ToString(CultureInfo.InvariantCulture));
         if (Native.Rename(path, spare))
             return spare;
         Directory.CreateDirectory(_dir);  // the first spare, or the directory was removed

@@ -67,6 +67,29 @@ public sealed class SpareFilesTests : IDisposable
         Assert.Empty(Directory.GetFiles(Path.Combine(app.DataDir, "attempts")));
     }
 
+    [Fact(Timeout = 60_000)]
+    public async Task A_working_directory_left_empty_is_reused_and_one_with_files_stays()
+    {
+        await using var app = new HeroProcApp();
+        var client = app.Client();
+        var spare = Path.Combine(app.DataDir, "spare");
+
+        var empty = await client.RunToEndAsync(new { jobs = new[] { new { name = "a", script = "pwd -P" } } });
+        await EngineArrange.UntilAsync(() => Task.FromResult(Directory.Exists(spare) && Directory.GetDirectories(spare).Length == 1), "the empty directory is kept");
+        var inode = Inode(Directory.GetDirectories(spare)[0]);
+        var writer = await client.RunToEndAsync(new { jobs = new[] { new { name = "b", script = "pwd -P; echo kept > made-here" } } });
+        var writerDir = Path.Combine(app.DataDir, "work", writer.Job("b").Id.ToString());
+
+        Assert.False(Directory.Exists(Path.Combine(app.DataDir, "work", empty.Job("a").Id.ToString())));
+        Assert.Equal(inode, Inode(writerDir));
+        Assert.Equal([writerDir], (await client.AllLogsAsync(writer.Job("b").Id)).Texts("stdout"));
+        Assert.Equal("kept\n", File.ReadAllText(Path.Combine(writerDir, "made-here")));
+        // The attempt's state file is kept after the directory was looked at: once it is, the directory has stayed.
+        await EngineArrange.UntilAsync(() => Task.FromResult(Directory.GetFiles(Path.Combine(app.DataDir, "attempts")).Length == 0), "b's state file is kept");
+        Assert.True(Directory.Exists(writerDir));
+        Assert.Empty(Directory.GetDirectories(spare));
+    }
+
     static string Inode(string path)
     {
         using var stat = Process.Start(new ProcessStartInfo("stat", ["-c", "%i", path]) { RedirectStandardOutput = true })!;
