@@ -87,7 +87,7 @@ sealed class GroupCommit(Db db) : IDisposable
             _writer ??= new CachingConnection(await db.OpenAsync(CancellationToken.None));
             var connection = _writer.Inner;
             // The commit syncs the disk if any unit needs it, which also makes the others' writes durable.
-            Execute(connection, null, db.SynchronousPragma(batch.Any(u => u.Durable)));
+            Execute(_writer, null, db.SynchronousPragma(batch.Any(u => u.Durable)));
             await using var inner = connection.BeginTransaction(IsolationLevel.Serializable, deferred: false);
             var transaction = new CachingTransaction(_writer, inner);
             foreach (var unit in batch)
@@ -103,11 +103,11 @@ sealed class GroupCommit(Db db) : IDisposable
                     results.Add((unit, await unit.StartAsync(transaction)));
                     continue;
                 }
-                Execute(connection, inner, "SAVEPOINT unit");
+                Execute(_writer, inner, "SAVEPOINT unit");
                 try
                 {
                     results.Add((unit, await unit.StartAsync(transaction)));
-                    Execute(connection, inner, "RELEASE unit");
+                    Execute(_writer, inner, "RELEASE unit");
                 }
                 catch (Exception e)
                 {
@@ -115,7 +115,7 @@ sealed class GroupCommit(Db db) : IDisposable
                     // the batch can commit, and every unit must hear it.
                     if (!InTransaction(connection))
                         throw;
-                    Execute(connection, inner, "ROLLBACK TO unit; RELEASE unit");
+                    Execute(_writer, inner, "ROLLBACK TO unit; RELEASE unit");
                     unit.Done.TrySetException(e);
                 }
             }
@@ -145,12 +145,14 @@ sealed class GroupCommit(Db db) : IDisposable
         }
     }
 
-    static void Execute(SqliteConnection connection, SqliteTransaction? transaction, string sql)
+    /// <summary>Runs one of the batch's own statements (pragma, savepoints), compiled once and kept like the units' own.</summary>
+    static void Execute(CachingConnection writer, SqliteTransaction? transaction, string sql)
     {
-        using var command = connection.CreateCommand();
+        var (command, owned) = writer.Command(sql);
         command.Transaction = transaction;
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
+        command.Parameters.Clear();
+        try { command.ExecuteNonQuery(); }
+        finally { if (owned) command.Dispose(); }
     }
 
     static bool InTransaction(SqliteConnection connection) => SQLitePCL.raw.sqlite3_get_autocommit(connection.Handle) == 0;

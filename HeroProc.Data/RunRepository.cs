@@ -71,8 +71,8 @@ public static class RunRepository
         runIds.Count == 0
             ? []
             : (await tx.Connection!.QueryAsync<JobCountRow>(
-                "SELECT run_id, status AS status_text, count FROM run_job_counts WHERE run_id IN @runIds AND count > 0",
-                new { runIds }, tx)).AsList();
+                "SELECT run_id, status AS status_text, count FROM run_job_counts WHERE run_id IN (SELECT value FROM json_each(@ids)) AND count > 0",
+                new { ids = "[" + string.Join(",", runIds) + "]" }, tx)).AsList();
 
     /// <summary>Deletes a finished run whole; false when it is unfinished (the caller tells 404 from 409).</summary>
     public static async Task<bool> DeleteFinishedAsync(IDbTransaction tx, long id) =>

@@ -78,15 +78,12 @@ public sealed class ChangePublisher(Db db, EventHub hub, ServiceStatusReader sta
     {
         var (jobRows, runRows, counts, serviceList) = await db.ReadAsync(async tx =>
         {
-            var jobList = new List<JobRow>();
-            foreach (var id in jobs)
-                if (await JobRepository.GetAsync(tx, id) is { } job) jobList.Add(job);
-            var runList = new List<RunRow>();
-            foreach (var id in runs)
-                if (await RunRepository.GetAsync(tx, id) is { } run) runList.Add(run);
+            // Each in one statement, whatever the number of changes gathered.
+            var jobList = await JobRepository.GetManyAsync(tx, jobs);
+            var runList = await RunRepository.GetManyAsync(tx, runs);
             var names = services.Concat(runList.Select(r => r.Service).OfType<string>()).Distinct().ToList();
             return (jobList, runList, await RunRepository.JobCountsAsync(tx, runs),
-                await ServiceLoader.LoadSummariesAsync(tx, await ServiceRepository.GetManyAsync(tx, names), statuses));
+                names.Count == 0 ? [] : await ServiceLoader.LoadSummariesAsync(tx, await ServiceRepository.GetManyAsync(tx, names), statuses));
         });
         foreach (var job in jobRows)
             hub.Publish("job", JobResponse.From(job));
