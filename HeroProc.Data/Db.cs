@@ -62,6 +62,11 @@ public sealed class Db : IDisposable
     {
         _disposed = true;
         _writes.Dispose();
+        CloseReaders();
+    }
+
+    void CloseReaders()
+    {
         while (_readers.TryTake(out var reader))
             reader.Dispose();
     }
@@ -132,7 +137,11 @@ public sealed class Db : IDisposable
         {
             // A connection whose read failed is in an unknown state: it is closed, not kept.
             if (reusable && !_disposed && _readers.Count < MaxKeptReaders)
+            {
                 _readers.Add(connection);
+                if (_disposed)
+                    CloseReaders();  // Dispose ran meanwhile, maybe before this one was back
+            }
             else
                 connection.Dispose();
         }

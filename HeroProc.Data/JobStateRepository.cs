@@ -38,13 +38,14 @@ public static class JobStateRepository
     /// <param name="processes">Claim services' processes (supervised, outside the cap) instead of oneshot jobs.</param>
     /// <returns>
     /// The jobs claimed, and whether ready jobs may remain beyond the candidates looked at while capacity
-    /// is left (runs at their maxParallel filled the window): then the caller should look again at once.
+    /// is left (the window filled up, with jobs of runs at their maxParallel or of retries): then the caller should look again at once.
     /// </returns>
     /// <param name="dueBy">Retries due by then are ready (the scheduler's pass time, which its next wake-up is computed from).</param>
     /// <param name="now">The claim's own time, recorded as the attempt's start: taken inside the transaction, so
     /// it is never before the end, committed earlier, of the job whose slot it takes.</param>
+    /// <param name="bootId">This boot's id, recorded with the claim: after a reboot, recovery knows the attempt's files for stale.</param>
     public static async Task<(IReadOnlyList<ClaimedJob> Jobs, bool MoreMayBeReady)> ClaimReadyAsync(
-        IDbTransaction tx, int capacity, DateTimeOffset dueBy, DateTimeOffset now, bool processes = false)
+        IDbTransaction tx, int capacity, DateTimeOffset dueBy, DateTimeOffset now, string bootId, bool processes = false)
     {
         if (capacity <= 0)
             return ([], false);
@@ -85,10 +86,10 @@ public static class JobStateRepository
                                 pid = NULL, exit_code = NULL, signal = NULL, error = NULL, stop_requested = NULL,
                                 next_attempt_at = NULL, attempt_started_at = @now, started_at = COALESCE(started_at, @now),
                                 spool_segment = 0, spool_offset = 0, carry_stdout = NULL, carry_stderr = NULL,
-                                ready_at = NULL, health = NULL
+                                ready_at = NULL, health = NULL, boot_id = @bootId
                 WHERE id = @Id AND status IN ('pending', 'retrying')
                 RETURNING id, run_id, name, attempt, spec_json, (SELECT env_json FROM runs WHERE runs.id = jobs.run_id) AS run_env_json
-                """, new { candidate.Id, now }, tx);
+                """, new { candidate.Id, now, bootId }, tx);
             if (job is null)
                 continue;
             await AddEventAsync(tx, job.Id, JobStatus.Starting, job.Attempt, now, null);

@@ -260,6 +260,21 @@ static int cwd_problem(const char *cwd) {
     return access(cwd, X_OK) < 0 ? errno : 0;
 }
 
+/* The program posix_spawnp would run for `name`: itself when it holds a slash, else the first executable
+ * file of that name along PATH. NULL when there is none. */
+static const char *find_program(const char *name, char *found, size_t size) {
+    if (strchr(name, '/')) return name;
+    const char *path = getenv("PATH");
+    for (const char *entry = path ? path : "/usr/bin:/bin"; ; ) {
+        const char *end = strchr(entry, ':');
+        int length = end ? (int)(end - entry) : (int)strlen(entry);
+        snprintf(found, size, "%.*s/%s", length ? length : 1, length ? entry : ".", name);
+        if (access(found, X_OK) == 0) return found;
+        if (!end) return NULL;
+        entry = end + 1;
+    }
+}
+
 /* Starts the job as the shim's child, in a process group of its own, with default signal dispositions, an
  * empty signal mask, its output into the pipes, in its working directory. posix_spawn clones without copying
  * the shim's memory (vfork-like) and returns once the exec has succeeded or failed, with the reason: a fork
@@ -282,6 +297,21 @@ static int spawn_job(const char *cwd, char **job_argv, int out_fd, int err_fd, c
     if (cwd[0]) posix_spawn_file_actions_addchdir_np(&actions, cwd);
     /* The shim's environment is the job's (set by the launcher); posix_spawnp looks for the program in its PATH. */
     int error = posix_spawnp(&job, job_argv[0], &actions, &attributes, job_argv, environ);
+    if (error == ENOEXEC) {
+        /* A file without "#!": execvp runs it with /bin/sh, posix_spawnp (glibc 2.26 and later) does not. */
+        char found[PATH_MAX];
+        const char *program = find_program(job_argv[0], found, sizeof found);
+        int argc = 0;
+        while (job_argv[argc]) argc++;
+        char **shell_argv = program ? calloc((size_t)argc + 2, sizeof *shell_argv) : NULL;
+        if (shell_argv) {
+            shell_argv[0] = "sh";
+            shell_argv[1] = (char *)program;
+            memcpy(shell_argv + 2, job_argv + 1, (size_t)argc * sizeof *shell_argv);  /* the rest, and the NULL */
+            error = posix_spawn(&job, "/bin/sh", &actions, &attributes, shell_argv, environ);
+            free(shell_argv);
+        }
+    }
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attributes);
     if (error == 0) return 0;

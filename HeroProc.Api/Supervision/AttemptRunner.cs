@@ -50,7 +50,6 @@ public sealed class AttemptRunner(
         if (File.Exists(paths.StateFile(job.Id, job.Attempt)))
             paths.DeleteAttemptFiles(job.Id, job.Attempt);
         Directory.CreateDirectory(paths.AttemptsDir);
-        paths.PlaceStateFile(job.Id, job.Attempt);
         if (spec.Cwd is null)
             paths.PrepareWorkDir(job.Id);
 
@@ -66,6 +65,7 @@ public sealed class AttemptRunner(
         // The values this attempt gets, kept (encrypted) with it before the job can print them: a server that
         // adopts it after a restart masks them even if the secrets changed meanwhile.
         vault.KeepAttemptSecrets(paths.SecretsFile(job.Id, job.Attempt), secrets.Values);
+        paths.PlaceStateFile(job.Id, job.Attempt);
         var launch = await launcher.LaunchAsync(paths.AttemptFiles(job.Id, job.Attempt), paths.WorkDir(job.Id), spec, Environment(job, spec, secrets), CancellationToken.None);
         if (launch is LaunchResult.Failed failed)
         {
@@ -173,6 +173,9 @@ public sealed class AttemptRunner(
                 var status = paths.ReadState(job.Id, job.Attempt).Status;
                 if (status is null)
                     await handle.KillOrphanedJobAsync();
+                // Before the end commits: a retry claimed after it must not find its directory taken away.
+                if (spec.Cwd is null)
+                    paths.ReclaimWorkDirIfEmpty(job.Id);
                 if (runningPublished is not null)
                     await runningPublished;
                 await EndAsync(job, ingestor, status, spec);
@@ -190,8 +193,6 @@ public sealed class AttemptRunner(
             handle.MarkEnded();
             active.Remove(handle);
             // The spool may hold secret output: it goes whatever happened.
-            if (exited.IsCompleted && spec.Cwd is null)
-                paths.ReclaimWorkDirIfEmpty(job.Id);
             paths.DeleteAttemptFiles(job.Id, job.Attempt, ingestor?.SpoolSegment ?? 0, shimEnded: exited.IsCompleted);
         }
     }

@@ -66,8 +66,8 @@ public sealed class JobScheduler(
         {
             var claimedAt = Later(clock.GetUtcNow(), now);
             var capacity = oneshots ? options.Value.MaxParallelJobs - await JobStateRepository.CountActiveAsync(tx) : 0;
-            var processes = await JobStateRepository.ClaimReadyAsync(tx, int.MaxValue, now, claimedAt, processes: true);
-            var jobs = await JobStateRepository.ClaimReadyAsync(tx, capacity, now, claimedAt);
+            var processes = await JobStateRepository.ClaimReadyAsync(tx, int.MaxValue, now, claimedAt, Native.BootId, processes: true);
+            var jobs = await JobStateRepository.ClaimReadyAsync(tx, capacity, now, claimedAt, Native.BootId);
             List<JobStateRepository.ClaimedJob> all = [.. processes.Jobs, .. jobs.Jobs];
             foreach (var runId in all.Select(j => j.RunId).Distinct())
                 await JobStateRepository.RefreshRunAsync(tx, runId, claimedAt);

@@ -58,6 +58,12 @@ public sealed class SpareFiles
         {
             if (Native.Rename(spare, path))
                 return true;
+            // The spare is still there: the destination refused it (its directory is gone, say). Kept for later.
+            if (Path.Exists(spare))
+            {
+                spares.Push(spare);
+                return false;
+            }
         }
         return false;
     }
@@ -80,14 +86,15 @@ public sealed class SpareFiles
     }
 
     /// <summary>
-    /// Keeps the directory at <paramref name="path"/> as a spare if it is empty; one with files stays where it is.
-    /// Only for a directory no process uses any more.
+    /// Keeps the directory at <paramref name="path"/> as a spare if it is empty and as it was made; one with files
+    /// stays where it is, and so does a link a job put in its place or one whose mode it changed. Only for a
+    /// directory no process uses any more.
     /// </summary>
     public void KeepDirectoryIfEmpty(string path)
     {
         try
         {
-            if (_directories.Count < MaxKept && IsEmpty(path) && MoveToSpares(path, DirectoryPrefix) is { } spare)
+            if (_directories.Count < MaxKept && IsPlainAndEmpty(path) && MoveToSpares(path, DirectoryPrefix) is { } spare)
                 _directories.Push(spare);
         }
         catch (IOException) { }
@@ -95,6 +102,13 @@ public sealed class SpareFiles
     }
 
     static bool IsEmpty(string directory) => !Directory.EnumerateFileSystemEntries(directory).Any();
+
+    static bool IsPlainAndEmpty(string path)
+    {
+        var directory = new DirectoryInfo(path);
+        return !OperatingSystem.IsWindows() && directory.LinkTarget is null
+            && directory.UnixFileMode == directory.Parent!.UnixFileMode && IsEmpty(path);
+    }
 
     string? MoveToSpares(string path, string prefix)
     {

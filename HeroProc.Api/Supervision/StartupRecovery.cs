@@ -76,7 +76,14 @@ public sealed class StartupRecovery(
 
     async Task<Resolution> ResolveAsync(JobRow job, CancellationToken ct)
     {
-        var sameBoot = job.BootId is null || job.BootId == Native.BootId;
+        // A reboot killed every job. The boot is recorded at the claim (null only for claims by older servers); the
+        // attempt's files are not synced, so after a reboot they may show anything, even an older attempt's lines
+        // (SpareFiles), and are not read.
+        if (job.BootId is { } bootId && bootId != Native.BootId)
+        {
+            await runner.RecordLostAsync(job, "the machine restarted while the job ran");
+            return new Resolution.Lost();
+        }
         var (shim, process, status) = paths.ReadState(job.Id, job.Attempt);
         if (job.Status == JobStatus.Running && job.ShimPid is { } shimPid && job.ShimStartTime is { } shimStart)
         {
@@ -96,7 +103,7 @@ public sealed class StartupRecovery(
             return new Resolution.Lost();
         }
 
-        if (sameBoot && Native.IsAlive(shim.Value.Pid, shim.Value.StartTime))
+        if (Native.IsAlive(shim.Value.Pid, shim.Value.StartTime))
         {
             // The shim records the job's identity right after forking it; until then there is none to record.
             process ??= await WaitForJobIdentityAsync(job, ct);
@@ -105,13 +112,11 @@ public sealed class StartupRecovery(
             return new Resolution.Adopted();
         }
 
-        if (sameBoot && paths.ReadState(job.Id, job.Attempt).Status is not null)
+        if (paths.ReadState(job.Id, job.Attempt).Status is not null)
             return new Resolution.CompletedWhileDown(runner.AdoptAsync(
                 job, shim.Value, process ?? new ProcessIdentity(0, 0), Task.CompletedTask, job.Status == JobStatus.Starting));
 
-        await runner.RecordLostAsync(job, sameBoot
-            ? "the job's process vanished while the server was down, without an exit status"
-            : "the machine restarted while the job ran");
+        await runner.RecordLostAsync(job, "the job's process vanished while the server was down, without an exit status");
         return new Resolution.Lost();
     }
 

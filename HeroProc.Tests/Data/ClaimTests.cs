@@ -36,6 +36,22 @@ public sealed class ClaimTests : IAsyncLifetime
         Assert.Equal(runIds, first.Select(j => j.RunId));
         Assert.All(first, job => Assert.Equal("a", job.Name));
         Assert.Empty(again);
+        // The boot is recorded with the claim: after a reboot, recovery must not trust the attempt's unsynced files.
+        var claimed = await _db.ReadAsync(tx => JobRepository.GetAsync(tx, first[0].Id));
+        Assert.Equal((JobStatus.Starting, "test-boot"), (claimed!.Status, claimed.BootId));
+    }
+
+    [Fact]
+    public async Task A_full_run_is_skipped_on_its_counters_so_a_later_run_gets_the_slot()
+    {
+        var full = await InsertRunAsync(maxParallel: 5, [.. Enumerable.Range(0, 15).Select(i => Job($"f{i}"))]);
+        Assert.Equal(5, (await ClaimAsync(capacity: 5)).Count);  // the full run's 5 slots are taken
+        var later = await InsertRunAsync(maxParallel: null, Job("l"));
+
+        var claimed = await ClaimAsync(capacity: 1);
+
+        Assert.Equal([(later, "l")], claimed.Select(j => (j.RunId, j.Name)));
+        Assert.NotEqual(full, later);
     }
 
     [Fact]
@@ -60,5 +76,5 @@ public sealed class ClaimTests : IAsyncLifetime
     };
 
     async Task<IReadOnlyList<JobStateRepository.ClaimedJob>> ClaimAsync(int capacity) =>
-        (await _db.InTransactionAsync(tx => JobStateRepository.ClaimReadyAsync(tx, capacity, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow))).Jobs;
+        (await _db.InTransactionAsync(tx => JobStateRepository.ClaimReadyAsync(tx, capacity, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow, "test-boot"))).Jobs;
 }

@@ -106,6 +106,22 @@ public class ProcessSetupTests
         }
     }
 
+    [Fact(Timeout = 60_000)]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public async Task An_executable_script_without_a_shebang_runs_with_sh_as_execvp_would()
+    {
+        await using var app = new HeroProcApp();
+        var client = app.Client();
+        var script = Path.Combine(app.SharedDir(), "no-shebang");
+        File.WriteAllText(script, "echo \"sh ran $0 with $1\"\n");
+        File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+
+        var run = await client.RunToEndAsync(new { jobs = new[] { new { name = "plain", interpreter = "exec", script = $"{script} first" } } });
+
+        Assert.Equal(JobStatus.Succeeded, run.Job("plain").Status);
+        Assert.Equal([$"sh ran {script} with first"], (await client.AllLogsAsync(run.Job("plain").Id)).Texts("stdout"));
+    }
+
     static Dictionary<string, string> Parse(IEnumerable<HeroProc.Api.Jobs.LogLineResponse> lines) =>
         lines.Where(l => l.Stream == "stdout" && l.Text.Contains('='))
             .Select(l => l.Text.Split('=', 2)).GroupBy(p => p[0]).ToDictionary(g => g.Key, g => g.First()[1]);

@@ -59,12 +59,12 @@ public sealed class SpareFilesTests : IDisposable
         await EngineArrange.UntilAsync(() => Task.FromResult(Directory.Exists(spare) && Directory.GetFiles(spare).Length == 1), "a spare is kept");
         var inode = Inode(Directory.GetFiles(spare)[0]);
         var second = await client.RunToEndAsync(new { jobs = new[] { new { name = "b", script = "exit 3" } } });
-        await EngineArrange.UntilAsync(() => Task.FromResult(Directory.GetFiles(spare).Length == 1), "the spare is kept again");
+        await EngineArrange.UntilAsync(() => Task.FromResult(Directory.GetFiles(Path.Combine(app.DataDir, "attempts")).Length == 0), "b's state file is kept");
 
         Assert.Equal(JobStatus.Succeeded, first.Job("a").Status);
         Assert.Equal((JobStatus.Failed, 3), (second.Job("b").Status, second.Job("b").ExitCode));
-        Assert.Equal(inode, Inode(Directory.GetFiles(spare)[0]));
-        Assert.Empty(Directory.GetFiles(Path.Combine(app.DataDir, "attempts")));
+        // One spare, the same inode: b took a's file and gave it back, it did not create one of its own.
+        Assert.Equal([inode], Directory.GetFiles(spare).Select(Inode));
     }
 
     [Fact(Timeout = 60_000)]
@@ -88,6 +88,48 @@ public sealed class SpareFilesTests : IDisposable
         await EngineArrange.UntilAsync(() => Task.FromResult(Directory.GetFiles(Path.Combine(app.DataDir, "attempts")).Length == 0), "b's state file is kept");
         Assert.True(Directory.Exists(writerDir));
         Assert.Empty(Directory.GetDirectories(spare));
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task An_empty_directory_whose_mode_the_job_changed_or_a_link_in_its_place_is_not_reused()
+    {
+        await using var app = new HeroProcApp();
+        var client = app.Client();
+        var target = Directory.CreateDirectory(Path.Combine(app.DataDir, "elsewhere")).FullName;
+
+        var run = await client.RunToEndAsync(new
+        {
+            jobs = new[]
+            {
+                new { name = "chmod", script = "chmod 700 ." },
+                new { name = "link", script = $"dir=$(pwd -P); cd / && rmdir \"$dir\" && ln -s {target} \"$dir\"" },
+            },
+        });
+        await EngineArrange.UntilAsync(() => Task.FromResult(Directory.GetFiles(Path.Combine(app.DataDir, "attempts")).Length == 0), "the state files are kept");
+
+        Assert.Equal(RunStatus.Succeeded, run.Status);
+        Assert.True(Directory.Exists(Path.Combine(app.DataDir, "work", run.Job("chmod").Id.ToString())));
+        Assert.NotNull(new DirectoryInfo(Path.Combine(app.DataDir, "work", run.Job("link").Id.ToString())).LinkTarget);
+        Assert.False(Directory.Exists(Path.Combine(app.DataDir, "spare")) && Directory.GetDirectories(Path.Combine(app.DataDir, "spare")).Length > 0);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_job_retried_at_once_keeps_its_working_directory_for_every_attempt()
+    {
+        await using var app = new HeroProcApp();
+        var client = app.Client();
+        const int attempts = 25;
+
+        // Nothing is left in the directory, so it would be reused if the job's end were taken for its last.
+        var run = await client.RunToEndAsync(new
+        {
+            jobs = new[] { new { name = "flaky", script = "echo \"attempt $HEROPROC_ATTEMPT in $(pwd -P)\"; exit 4", retry = new { maxAttempts = attempts, delaySecs = 0 } } },
+        });
+
+        var job = run.Job("flaky");
+        var workDir = Path.Combine(app.DataDir, "work", job.Id.ToString());
+        Assert.Equal((JobStatus.Failed, attempts, 4), (job.Status, job.Attempt, job.ExitCode));
+        Assert.Equal(Enumerable.Range(1, attempts).Select(n => $"attempt {n} in {workDir}"), (await client.AllLogsAsync(job.Id)).Texts("stdout"));
     }
 
     static string Inode(string path)
