@@ -269,7 +269,8 @@ static const char *find_program(const char *name, char *found, size_t size) {
         const char *end = strchr(entry, ':');
         int length = end ? (int)(end - entry) : (int)strlen(entry);
         snprintf(found, size, "%.*s/%s", length ? length : 1, length ? entry : ".", name);
-        if (access(found, X_OK) == 0) return found;
+        struct stat info;
+        if (stat(found, &info) == 0 && S_ISREG(info.st_mode) && access(found, X_OK) == 0) return found;
         if (!end) return NULL;
         entry = end + 1;
     }

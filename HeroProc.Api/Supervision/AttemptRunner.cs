@@ -50,8 +50,6 @@ public sealed class AttemptRunner(
         if (File.Exists(paths.StateFile(job.Id, job.Attempt)))
             paths.DeleteAttemptFiles(job.Id, job.Attempt);
         Directory.CreateDirectory(paths.AttemptsDir);
-        if (spec.Cwd is null)
-            paths.PrepareWorkDir(job.Id);
 
         // Secrets are read at the start, not at submit: a secret deleted meanwhile fails the job, saying which.
         var (secrets, missing) = spec.Secrets is { Count: > 0 } names
@@ -65,6 +63,8 @@ public sealed class AttemptRunner(
         // The values this attempt gets, kept (encrypted) with it before the job can print them: a server that
         // adopts it after a restart masks them even if the secrets changed meanwhile.
         vault.KeepAttemptSecrets(paths.SecretsFile(job.Id, job.Attempt), secrets.Values);
+        if (spec.Cwd is null)
+            paths.PrepareWorkDir(job.Id);
         paths.PlaceStateFile(job.Id, job.Attempt);
         var launch = await launcher.LaunchAsync(paths.AttemptFiles(job.Id, job.Attempt), paths.WorkDir(job.Id), spec, Environment(job, spec, secrets), CancellationToken.None);
         if (launch is LaunchResult.Failed failed)
@@ -173,8 +173,10 @@ public sealed class AttemptRunner(
                 var status = paths.ReadState(job.Id, job.Attempt).Status;
                 if (status is null)
                     await handle.KillOrphanedJobAsync();
-                // Before the end commits: a retry claimed after it must not find its directory taken away.
-                if (spec.Cwd is null)
+                // Only once the shim has killed all the job left behind (it wrote a status), and not for a service's
+                // process, whose command probes run there too. Before the end commits: a retry claimed after it must
+                // not find its directory taken away.
+                if (spec is { Cwd: null, Kind: not ActionKind.Process } && status is not null)
                     paths.ReclaimWorkDirIfEmpty(job.Id);
                 if (runningPublished is not null)
                     await runningPublished;

@@ -10,7 +10,8 @@ namespace HeroProc.Api.Supervision;
 ///   previous process stopped, wait for its exit with a pidfd;
 /// - it ended while no server ran and left its status: ingest the rest and record that status;
 /// - it vanished without a status: the job failed as lost, and its retry policy applies;
-/// - a job left <c>starting</c> whose shim never wrote its pid was never spawned: it waits again.
+/// - a job left <c>starting</c> whose shim never wrote its pid was never spawned: it waits again;
+/// - a job claimed in an earlier boot is lost (the reboot killed it), whatever its unsynced files say.
 /// No job is ever started twice by recovery.
 /// </summary>
 public sealed class StartupRecovery(
@@ -36,7 +37,8 @@ public sealed class StartupRecovery(
         // one grace period, so a spawned job is adopted rather than started a second time.
         foreach (var job in leftovers)
             paths.AdoptLegacyLayout(job.Id, job.Attempt);
-        if (leftovers.Any(j => j.Status == JobStatus.Starting && paths.ReadState(j.Id, j.Attempt).Shim is null))
+        if (leftovers.Any(j => j.Status == JobStatus.Starting && (j.BootId is null || j.BootId == Native.BootId)
+                               && paths.ReadState(j.Id, j.Attempt).Shim is null))
             await Task.Delay(SpawnGrace, ct);
         int adopted = 0, completed = 0, lost = 0;
         var endings = new List<Task>();

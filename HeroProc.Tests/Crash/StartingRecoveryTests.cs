@@ -47,4 +47,27 @@ public class StartingRecoveryTests
         Assert.Equal(["ran"], await File.ReadAllLinesAsync(file));
         Assert.Equal(["end"], (await server.Client.AllLogsAsync(ended.Jobs[0].Id)).Select(l => l.Text));
     }
+
+    [Fact(Timeout = 120_000)]
+    public async Task A_job_claimed_before_a_reboot_is_lost_whatever_its_state_file_says()
+    {
+        await using var server = new ServerProcess();
+        await server.StartAsync();
+        var file = Path.Combine(server.DataDir, "ran.txt");
+        await server.Client.PostAsync("/api/system/pause", null);
+        var run = await server.Client.SubmitAsync(new { jobs = new[] { new { name = "once", script = $"echo ran >> {file}" } } });
+        await server.KillAsync();
+        // Claimed in an earlier boot; its state file, never synced, came back after the power cut with an older attempt's lines.
+        await server.ExecuteSqlAsync("UPDATE jobs SET status = 'starting', boot_id = 'an-earlier-boot' WHERE id = @Id", run.Jobs[0]);
+        await server.ExecuteSqlAsync("UPDATE settings SET value = 'false' WHERE key = 'paused'");
+        Directory.CreateDirectory(Path.Combine(server.DataDir, "attempts"));
+        await File.WriteAllTextAsync(Path.Combine(server.DataDir, "attempts", $"{run.Jobs[0].Id}-1.state"), "shim 1 1\njob 2 2\nexit 0\n");
+
+        await server.StartAsync();
+        var ended = await server.Client.WaitForRunEndAsync(run.Id);
+
+        Assert.Equal(JobStatus.Failed, ended.Jobs[0].Status);
+        Assert.Contains("machine restarted", ended.Jobs[0].Error);
+        Assert.False(File.Exists(file));
+    }
 }
