@@ -56,13 +56,19 @@ public static class JobStateRepository
         var limit = Math.Min(capacity, 10_000) * 4;
         // Pending jobs and due retries are looked up apart and merged: one query over both would list every
         // pending job before taking the first few. Retries are few; pending jobs are looked up run by run.
-        var pending = processes
-            ? await CandidatesAsync(connection, tx, $"j.status = 'pending' AND j.kind = '{kind}'", dueBy, limit)
-            : await PendingOneshotCandidatesAsync(connection, tx, limit);
+        List<Candidate> pending;
+        bool morePending;
+        if (processes)
+        {
+            pending = await CandidatesAsync(connection, tx, $"j.status = 'pending' AND j.kind = '{kind}'", dueBy, limit);
+            morePending = pending.Count == limit;
+        }
+        else
+            (pending, morePending) = await PendingOneshotCandidatesAsync(connection, tx, limit);
         var retrying = await CandidatesAsync(connection, tx, $"j.status = 'retrying' AND j.kind = '{kind}' AND j.next_attempt_at <= @dueBy", dueBy, limit);
         var candidates = pending.Concat(retrying).OrderBy(c => c.Id).Take(limit).ToList();
         // More may be ready when a query filled its window, or the merge left candidates out.
-        var moreMayBeReady = pending.Count == limit || retrying.Count == limit || pending.Count + retrying.Count > limit;
+        var moreMayBeReady = morePending || retrying.Count == limit || pending.Count + retrying.Count > limit;
 
         var activeByRun = new Dictionary<long, int>();
         var claimed = new List<ClaimedJob>();
@@ -109,15 +115,16 @@ public static class JobStateRepository
 
     /// <summary>
     /// Up to <paramref name="limit"/> ready pending oneshot jobs, oldest first, found run by run: runs with pending
-    /// jobs come from their counters (ix_run_job_counts_pending) in id order, a run at its maxParallel is skipped
-    /// without reading its jobs, and from each other run come only as many jobs as it has free slots. A scan of
-    /// all pending jobs in id order instead read every pending job of a full run on every pass. A run's jobs are
-    /// inserted with it, so run id then job id is the jobs' id order.
+    /// jobs come from their counters (ix_run_job_counts_pending) in id order, 64 at a time; a run at its maxParallel
+    /// is left out without reading its jobs, and each other run gives at most its free slots. A scan of all pending
+    /// jobs in id order instead read every pending job of a full run on every pass. A run's jobs are inserted with
+    /// it, so run id then job id is the jobs' id order. MoreMayBeReady: the window filled up, maybe with jobs of a
+    /// run beyond its free slots, before every run was looked at.
     /// </summary>
-    static async Task<List<Candidate>> PendingOneshotCandidatesAsync(IDbConnection connection, IDbTransaction tx, int limit)
+    static async Task<(List<Candidate> Candidates, bool MoreMayBeReady)> PendingOneshotCandidatesAsync(IDbConnection connection, IDbTransaction tx, int limit)
     {
         var candidates = new List<Candidate>();
-        for (var afterRun = 0L; candidates.Count < limit;)
+        for (var afterRun = 0L; ;)
         {
             var runs = (await connection.QueryAsync<RunWithPendingJobs>(
                 """
@@ -129,26 +136,31 @@ public static class JobStateRepository
                 ORDER BY p.run_id
                 LIMIT @RunsPerPage
                 """, new { afterRun, RunsPerPage }, tx)).AsList();
-            foreach (var run in runs)
+            var open = runs.Where(r => r.MaxParallel is not { } max || max > r.Active).ToDictionary(r => r.Id);
+            if (open.Count > 0)
             {
-                var wanted = Math.Min(limit - candidates.Count, run.MaxParallel is { } max ? max - run.Active : int.MaxValue);
-                if (wanted <= 0)
-                    continue;
-                candidates.AddRange(await connection.QueryAsync<Candidate>(
+                var window = limit - candidates.Count;
+                var found = (await connection.QueryAsync<Candidate>(
                     $"""
-                    SELECT j.id, j.run_id, @MaxParallel AS max_parallel FROM jobs j
-                    WHERE j.run_id = @Id AND j.status = 'pending' AND j.kind = 'oneshot' AND {DependenciesSucceeded}
-                    ORDER BY j.id
-                    LIMIT @wanted
-                    """, new { run.Id, run.MaxParallel, wanted }, tx));
-                if (candidates.Count >= limit)
-                    break;
+                    SELECT j.id, j.run_id FROM jobs j
+                    WHERE j.run_id IN (SELECT value FROM json_each(@runIds)) AND j.status = 'pending' AND j.kind = 'oneshot'
+                      AND {DependenciesSucceeded}
+                    ORDER BY j.run_id, j.id
+                    LIMIT @window
+                    """, new { runIds = "[" + string.Join(",", open.Keys) + "]", window }, tx)).AsList();
+                foreach (var fromRun in found.GroupBy(c => c.RunId))
+                {
+                    var run = open[fromRun.Key];
+                    candidates.AddRange(fromRun.Take(run.MaxParallel is { } max ? max - run.Active : int.MaxValue)
+                        .Select(c => c with { MaxParallel = run.MaxParallel }));
+                }
+                if (found.Count == window)
+                    return (candidates, true);
             }
             if (runs.Count < RunsPerPage)
-                break;
+                return (candidates, false);
             afterRun = runs[^1].Id;
         }
-        return candidates;
     }
 
     /// <summary>
