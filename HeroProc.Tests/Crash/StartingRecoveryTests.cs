@@ -1,3 +1,4 @@
+using HeroProc.Api.Runs;
 using HeroProc.Data;
 using HeroProc.Tests.Engine;
 using HeroProc.Tests.Infrastructure;
@@ -11,14 +12,9 @@ public class StartingRecoveryTests
     public async Task A_job_claimed_but_never_spawned_runs_once_after_the_restart()
     {
         await using var server = new ServerProcess();
-        await server.StartAsync();
-        var file = Path.Combine(server.DataDir, "ran.txt");
-        await server.Client.PostAsync("/api/system/pause", null);
-        var run = await server.Client.SubmitAsync(new { jobs = new[] { new { name = "once", script = $"echo ran >> {file}" } } });
-        await server.KillAsync();
+        var (run, file) = await SubmitAndCrashAsync(server);
         // The crash came between the 'starting' commit and the spawn.
         await server.ExecuteSqlAsync("UPDATE jobs SET status = 'starting' WHERE id = @Id", run.Jobs[0]);
-        await server.ExecuteSqlAsync("UPDATE settings SET value = 'false' WHERE key = 'paused'");
 
         await server.StartAsync();
         var ended = await server.Client.WaitForRunEndAsync(run.Id);
@@ -52,14 +48,9 @@ public class StartingRecoveryTests
     public async Task A_job_claimed_before_a_reboot_is_lost_whatever_its_state_file_says()
     {
         await using var server = new ServerProcess();
-        await server.StartAsync();
-        var file = Path.Combine(server.DataDir, "ran.txt");
-        await server.Client.PostAsync("/api/system/pause", null);
-        var run = await server.Client.SubmitAsync(new { jobs = new[] { new { name = "once", script = $"echo ran >> {file}" } } });
-        await server.KillAsync();
+        var (run, file) = await SubmitAndCrashAsync(server);
         // Claimed in an earlier boot; its state file, never synced, came back after the power cut with an older attempt's lines.
         await server.ExecuteSqlAsync("UPDATE jobs SET status = 'starting', boot_id = 'an-earlier-boot' WHERE id = @Id", run.Jobs[0]);
-        await server.ExecuteSqlAsync("UPDATE settings SET value = 'false' WHERE key = 'paused'");
         Directory.CreateDirectory(Path.Combine(server.DataDir, "attempts"));
         await File.WriteAllTextAsync(Path.Combine(server.DataDir, "attempts", $"{run.Jobs[0].Id}-1.state"), "shim 1 1\njob 2 2\nexit 0\n");
 
@@ -69,5 +60,17 @@ public class StartingRecoveryTests
         Assert.Equal(JobStatus.Failed, ended.Jobs[0].Status);
         Assert.Contains("machine restarted", ended.Jobs[0].Error);
         Assert.False(File.Exists(file));
+    }
+
+    /// <summary>A paused server takes a job that appends to a file, then is killed; the next start is unpaused.</summary>
+    static async Task<(RunResponse Run, string File)> SubmitAndCrashAsync(ServerProcess server)
+    {
+        await server.StartAsync();
+        var file = Path.Combine(server.DataDir, "ran.txt");
+        await server.Client.PostAsync("/api/system/pause", null);
+        var run = await server.Client.SubmitAsync(new { jobs = new[] { new { name = "once", script = $"echo ran >> {file}" } } });
+        await server.KillAsync();
+        await server.ExecuteSqlAsync("UPDATE settings SET value = 'false' WHERE key = 'paused'");
+        return (run, file);
     }
 }
