@@ -16,8 +16,6 @@ public sealed class AttemptHandle(long jobId, int attempt, ProcessIdentity shim,
     public int Attempt => attempt;
     public ProcessIdentity Job => job;
 
-    public bool StopRequested => Volatile.Read(ref _stopRequested) == 1;
-
     /// <summary>Completes once the attempt's end is committed.</summary>
     public Task Ended => _ended.Task;
 

@@ -168,8 +168,6 @@ public sealed class AttemptRunner(
             {
                 ingestor ??= await LogIngestor.OpenAsync(db, paths, job.Id, job.Attempt, masks, vault.CarryProtector, CancellationToken.None);
                 await FollowOutputAsync(ingestor, exited);
-                if (stopRequested || handle.StopRequested)
-                    logger.LogDebug("Job {JobId}'s shim has exited after a stop", job.Id);
                 var status = paths.ReadState(job.Id, job.Attempt).Status;
                 if (status is null)
                     await handle.KillOrphanedJobAsync();

@@ -107,13 +107,14 @@ public sealed class StartupRecovery(
 
         if (Native.IsAlive(shim.Value.Pid, shim.Value.StartTime))
         {
-            // The shim records the job's identity right after forking it; until then there is none to record.
+            // The shim records the job's identity right after starting it; until then there is none to record.
             process ??= await WaitForJobIdentityAsync(job, ct);
             var exited = watcher.WaitForExitAsync(shim.Value.Pid, shim.Value.StartTime);
             _ = runner.AdoptAsync(job, shim.Value, process ?? new ProcessIdentity(0, 0), exited, job.Status == JobStatus.Starting);
             return new Resolution.Adopted();
         }
 
+        // Read again: a shim that exited since the first read has written its status by now.
         if (paths.ReadState(job.Id, job.Attempt).Status is not null)
             return new Resolution.CompletedWhileDown(runner.AdoptAsync(
                 job, shim.Value, process ?? new ProcessIdentity(0, 0), Task.CompletedTask, job.Status == JobStatus.Starting));

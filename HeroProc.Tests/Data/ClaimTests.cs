@@ -1,22 +1,21 @@
 using HeroProc.Data;
+using HeroProc.Tests.Infrastructure;
 
 namespace HeroProc.Tests.Data;
 
 /// <summary>Which jobs a scheduler pass claims, on a real SQLite file: runs looked up page by page, each to its free slots.</summary>
 public sealed class ClaimTests : IAsyncLifetime
 {
-    readonly string _dir = Directory.CreateTempSubdirectory("heroproc-claim-").FullName;
+    readonly TempDatabase _file = new();
     readonly Db _db;
 
-    public ClaimTests() => _db = new Db(Path.Combine(_dir, "heroproc.db"));
+    public ClaimTests() => _db = _file.Db;
 
     public Task InitializeAsync() => _db.MigrateAsync();
 
     public Task DisposeAsync()
     {
-        _db.Dispose();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(_dir, recursive: true);
+        _file.Dispose();
         return Task.CompletedTask;
     }
 

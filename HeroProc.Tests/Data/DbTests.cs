@@ -1,22 +1,18 @@
 using Dapper;
 using HeroProc.Data;
+using HeroProc.Tests.Infrastructure;
 
 namespace HeroProc.Tests.Data;
 
 /// <summary>The data layer on a real SQLite file.</summary>
 public sealed class DbTests : IDisposable
 {
-    readonly string _dir = Directory.CreateTempSubdirectory("heroproc-db-").FullName;
+    readonly TempDatabase _file = new();
     readonly Db _db;
 
-    public DbTests() => _db = new Db(Path.Combine(_dir, "heroproc.db"));
+    public DbTests() => _db = _file.Db;
 
-    public void Dispose()
-    {
-        _db.Dispose();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(_dir, recursive: true);
-    }
+    public void Dispose() => _file.Dispose();
 
     [Fact]
     public async Task Migrations_set_user_version_and_are_safe_to_run_again()
