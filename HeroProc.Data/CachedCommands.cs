@@ -60,9 +60,11 @@ sealed class CachingConnection(SqliteConnection inner) : DbConnection
 }
 
 /// <summary>A transaction of a kept connection as units of work see it: its connection is the caching one.</summary>
-sealed class CachingTransaction(CachingConnection connection, SqliteTransaction inner) : DbTransaction
+/// <param name="afterCommit">A write transaction's actions to run once it commits (Db.OnCommit); null for a read.</param>
+sealed class CachingTransaction(CachingConnection connection, SqliteTransaction inner, List<Action>? afterCommit = null) : DbTransaction
 {
     public SqliteTransaction Inner => inner;
+    public List<Action>? AfterCommit => afterCommit;
     public override IsolationLevel IsolationLevel => inner.IsolationLevel;
     protected override DbConnection DbConnection => connection;
     public override void Commit() => throw new NotSupportedException("Db commits");

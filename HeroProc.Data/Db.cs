@@ -109,6 +109,19 @@ public sealed class Db : IDisposable
     public Task InTransactionAsync(Func<IDbTransaction, Task> work, CancellationToken ct = default, bool durable = true) =>
         InTransactionAsync(async tx => { await work(tx); return true; }, ct, durable);
 
+    /// <summary>
+    /// Runs <paramref name="action"/> once the write transaction <paramref name="tx"/> of a unit of work has
+    /// committed, and not at all if the unit rolls back. Actions run on the writer in commit order, each
+    /// transaction's before the next one begins, and before the unit's caller resumes: what they send out
+    /// (change events) arrives in the order the changes were made. They must be quick and must not throw.
+    /// </summary>
+    public static void OnCommit(IDbTransaction tx, Action action)
+    {
+        if (tx is not CachingTransaction { AfterCommit: { } actions })
+            throw new InvalidOperationException("Only a unit of work of Db.InTransactionAsync has a commit to wait for.");
+        actions.Add(action);
+    }
+
     /// <summary>The synchronous pragma a commit needs: the configured one, or NORMAL for a batch of non-durable units.</summary>
     internal string SynchronousPragma(bool durable) => durable && Durability == Durability.Full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL";
 

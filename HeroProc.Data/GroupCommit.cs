@@ -82,6 +82,7 @@ sealed class GroupCommit(Db db) : IDisposable
     async Task CommitAsync(List<Unit> batch)
     {
         var results = new List<(Unit Unit, object? Result)>();
+        var afterCommit = new List<Action>();
         try
         {
             _writer ??= new CachingConnection(await db.OpenAsync(CancellationToken.None));
@@ -89,7 +90,7 @@ sealed class GroupCommit(Db db) : IDisposable
             // The commit syncs the disk if any unit needs it, which also makes the others' writes durable.
             Execute(_writer, null, db.SynchronousPragma(batch.Any(u => u.Durable)));
             await using var inner = connection.BeginTransaction(IsolationLevel.Serializable, deferred: false);
-            var transaction = new CachingTransaction(_writer, inner);
+            var transaction = new CachingTransaction(_writer, inner, afterCommit);
             foreach (var unit in batch)
             {
                 if (unit.Ct.IsCancellationRequested)
@@ -104,6 +105,7 @@ sealed class GroupCommit(Db db) : IDisposable
                     continue;
                 }
                 Execute(_writer, inner, "SAVEPOINT unit");
+                var actionsBefore = afterCommit.Count;
                 try
                 {
                     results.Add((unit, await unit.StartAsync(transaction)));
@@ -116,6 +118,7 @@ sealed class GroupCommit(Db db) : IDisposable
                     if (!InTransaction(connection))
                         throw;
                     Execute(_writer, inner, "ROLLBACK TO unit; RELEASE unit");
+                    afterCommit.RemoveRange(actionsBefore, afterCommit.Count - actionsBefore);
                     unit.Done.TrySetException(e);
                 }
             }
@@ -128,6 +131,12 @@ sealed class GroupCommit(Db db) : IDisposable
             foreach (var unit in batch)
                 unit.Done.TrySetException(e);
             return;
+        }
+        // In commit order, before the next transaction and before any unit's caller resumes (Db.OnCommit).
+        foreach (var action in afterCommit)
+        {
+            try { action(); }
+            catch (Exception) { }  // committed all the same; an action reports its own failures, and must not stop the writer
         }
         foreach (var (unit, result) in results)
             unit.Done.TrySetResult(result);

@@ -50,8 +50,8 @@ public static class RunsApi
             switch (await RunSubmission.SubmitAsync(tx, request, idempotencyKey, clock.GetUtcNow()))
             {
                 case SubmitOutcome.Created created:
-                    var run = await LoadAsync(tx, created.RunId);
-                    return TypedResults.Created($"/api/runs/{run!.Id}", run);
+                    // The run event carries its job counts; one event per pending job would flood subscribers on a 10,000-job submit.
+                    return TypedResults.Created($"/api/runs/{created.RunId}", await LoadAndPublishAsync(tx, created.RunId, publisher));
                 case SubmitOutcome.Replayed replayed:
                     return TypedResults.Ok((await LoadAsync(tx, replayed.RunId))!);
                 case SubmitOutcome.Rejected rejected:
@@ -60,12 +60,8 @@ public static class RunsApi
                     return Problems.Unprocessable($"Idempotency-Key '{idempotencyKey}' was used with a different body.");
             }
         }, ct);
-        if (result.Result is Created<RunResponse> { Value: { } submitted })
-        {
+        if (result.Result is Created<RunResponse>)
             scheduler.Wake();
-            // The run event carries its job counts; one event per pending job would flood subscribers on a 10,000-job submit.
-            await publisher.PublishAsync([], [submitted.Id]);
-        }
         return result;
     }
 
@@ -125,15 +121,12 @@ public static class RunsApi
         var result = await db.InTransactionAsync<Results<Created<RunResponse>, ProblemHttpResult>>(async tx =>
             await RunRetry.RetryAsync(tx, id, clock.GetUtcNow()) switch
             {
-                RunRetry.Outcome.Created created => TypedResults.Created($"/api/runs/{created.RunId}", (await LoadAsync(tx, created.RunId))!),
+                RunRetry.Outcome.Created created => TypedResults.Created($"/api/runs/{created.RunId}", await LoadAndPublishAsync(tx, created.RunId, publisher)),
                 RunRetry.Outcome.Conflict conflict => Problems.Conflict(conflict.Detail),
                 _ => Problems.NotFound($"run {id}"),
             }, ct);
-        if (result.Result is Created<RunResponse> { Value: { } retry })
-        {
+        if (result.Result is Created<RunResponse>)
             scheduler.Wake();
-            await publisher.PublishAsync([], [retry.Id]);
-        }
         return result;
     }
 
@@ -146,6 +139,13 @@ public static class RunsApi
     /// <summary>A run with its jobs, as every route answers it.</summary>
     internal static async Task<RunResponse?> LoadAsync(System.Data.IDbTransaction tx, long id) =>
         await RunRepository.GetAsync(tx, id) is { } run ? RunResponse.From(run, await JobRepository.ListByRunAsync(tx, id)) : null;
+
+    /// <summary>A run just created in <paramref name="tx"/>, as answered, and published once it commits.</summary>
+    internal static async Task<RunResponse> LoadAndPublishAsync(System.Data.IDbTransaction tx, long id, ChangePublisher publisher)
+    {
+        await publisher.PublishAsync(tx, [], [id]);
+        return (await LoadAsync(tx, id))!;
+    }
 }
 
 public sealed record BulkDeleteResponse(int Deleted);

@@ -77,14 +77,17 @@ public sealed class ScheduleRunner(
         var due = spec.NextTick(row.LastTickAt ?? row.CreatedAt);
         if (due is null || due > now)
             return due;
-        var fired = await db.InTransactionAsync(tx => ScheduleTicks.FireDueAsync(tx, row.Name, now, startedAt), ct);
+        var fired = await db.InTransactionAsync(async tx =>
+        {
+            var fired = await ScheduleTicks.FireDueAsync(tx, row.Name, now, startedAt);
+            if (fired?.RunId is { } runId)
+                await publisher.PublishAsync(tx, [], [runId]);
+            return fired;
+        }, ct);
         if (fired?.PreviousRunToCancel is { } previous)
             await control.CancelRunAsync(previous, ct);
-        if (fired?.RunId is { } runId)
-        {
+        if (fired?.RunId is not null)
             scheduler.Wake();
-            await publisher.PublishAsync([], [runId]);
-        }
         return spec.NextTick(now);
     }
 }

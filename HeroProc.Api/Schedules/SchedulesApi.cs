@@ -75,16 +75,13 @@ public static class SchedulesApi
             var spec = ApiJson.Deserialize<ScheduleSpec>(row.SpecJson);
             return await ScheduleTicks.SubmitAsync(tx, name, spec.Run!, clock.GetUtcNow()) switch
             {
-                SubmitOutcome.Created created => TypedResults.Created($"/api/runs/{created.RunId}", (await RunsApi.LoadAsync(tx, created.RunId))!),
+                SubmitOutcome.Created created => TypedResults.Created($"/api/runs/{created.RunId}", await RunsApi.LoadAndPublishAsync(tx, created.RunId, publisher)),
                 SubmitOutcome.Rejected rejected => RequestErrors.Of("run", rejected.Errors.Describe()).ToProblem(),
                 _ => Problems.Conflict("The schedule's run could not be submitted."),
             };
         }, ct);
-        if (result.Result is Created<RunResponse> { Value: { } submitted })
-        {
+        if (result.Result is Created<RunResponse>)
             scheduler.Wake();
-            await publisher.PublishAsync([], [submitted.Id]);
-        }
         return result;
     }
 }

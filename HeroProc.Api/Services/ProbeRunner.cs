@@ -86,12 +86,11 @@ public sealed class ProbeRunner(Db db, JobPaths paths, ServiceSignal signal, Cha
             var up = (await JobRepository.GetAsync(tx, job.Id))?.ReadyAt is not null;
             if (service is not null && (up || health == "failing"))
                 await ServiceRepository.AddEventAsync(tx, service, !up ? "starting" : health == "passing" ? "running" : "degraded", job.Name, clock.GetUtcNow(), detail);
+            await publisher.PublishAsync(tx, [job.Id], [job.RunId]);
             return true;
         }, ct);
-        if (!changed)
-            return;
-        signal.Wake();
-        await publisher.PublishAsync([job.Id], [job.RunId]);
+        if (changed)
+            signal.Wake();
     }
 
     async Task RestartAsync(JobStateRepository.ClaimedJob job, string? service, AttemptHandle handle, string detail, CancellationToken ct)

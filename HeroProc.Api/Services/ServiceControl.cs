@@ -57,27 +57,25 @@ public sealed class ServiceControl(Db db, ServiceSignal signal, ChangePublisher 
     async Task<ServiceRequestOutcome> RequestAsync(string name, string detail,
         Func<IDbTransaction, ServiceGraph, IReadOnlyDictionary<long, RunRow>, DateTimeOffset, Task<Change>> apply, CancellationToken ct)
     {
-        var (outcome, touched) = await db.InTransactionAsync<(ServiceRequestOutcome, IReadOnlyList<string>)>(async tx =>
+        var outcome = await db.InTransactionAsync<ServiceRequestOutcome>(async tx =>
         {
             var graph = new ServiceGraph(await ServiceRepository.ListAllAsync(tx));
             if (graph.Find(name) is null)
-                return (new ServiceRequestOutcome.NotFound(), []);
+                return new ServiceRequestOutcome.NotFound();
             var runs = await ServiceLoader.RunsOfAsync(tx, graph.All);
             var now = clock.GetUtcNow();
             var change = await apply(tx, graph, runs, now);
             if (change is Refused refused)
-                return (new ServiceRequestOutcome.Conflict(refused.Detail), []);
+                return new ServiceRequestOutcome.Conflict(refused.Detail);
             var state = detail.StartsWith("stop", StringComparison.Ordinal) ? "stopping" : "starting";
             var services = ((Touched)change).Services;
             foreach (var service in services)
                 await ServiceRepository.AddEventAsync(tx, service, state, null, now, service == name ? detail : $"{detail} through '{name}'");
-            return (new ServiceRequestOutcome.Accepted(), services);
+            await publisher.PublishAsync(tx, [], [], services);
+            return new ServiceRequestOutcome.Accepted();
         }, ct);
         if (outcome is ServiceRequestOutcome.Accepted)
-        {
             signal.Wake();
-            await publisher.PublishAsync([], [], touched);
-        }
         return outcome;
     }
 

@@ -51,7 +51,7 @@ public sealed class ServiceSupervisor(
     /// <summary>Services wanted started that have no live run get one; the passes then start them in order.</summary>
     async Task StartWantedAtBootAsync(CancellationToken ct)
     {
-        var started = await db.InTransactionAsync(async tx =>
+        await db.InTransactionAsync(async tx =>
         {
             var now = clock.GetUtcNow();
             var services = await ServiceRepository.ListAllAsync(tx);
@@ -65,9 +65,8 @@ public sealed class ServiceSupervisor(
                 await ServiceRepository.AddEventAsync(tx, service.Name, "starting", null, now, "started at server boot");
                 names.Add(service.Name);
             }
-            return names;
+            await publisher.PublishAsync(tx, [], [], names);
         }, ct);
-        await publisher.PublishAsync([], [], started);
     }
 
     /// <summary>One pass; returns when the next process reaches its minUptimeMs, if one is on its way.</summary>
@@ -105,11 +104,15 @@ public sealed class ServiceSupervisor(
                     await ServiceRepository.AddEventAsync(tx, fail.Service, "failed", null, clock.GetUtcNow(), fail.Reason);
                     return true;
                 }
+                // Stopping the run publishes its service; otherwise the failure is the only change.
                 if (fail.RunToStop is { } runId)
                     await control.StopServiceRunAsync(runId, FailIfStillStarting, ct);
                 else
-                    await db.InTransactionAsync(FailIfStillStarting, ct);
-                await publisher.PublishAsync([], [], [fail.Service]);
+                    await db.InTransactionAsync(async tx =>
+                    {
+                        if (await FailIfStillStarting(tx))
+                            await publisher.PublishAsync(tx, [], [], [fail.Service]);
+                    }, ct);
                 break;
             case ServiceStep.StopRun stop:
                 await control.StopServiceRunAsync(stop.RunId, async tx =>
@@ -130,8 +133,8 @@ public sealed class ServiceSupervisor(
                         target is not { WantedStatus: WantedStatus.Start, NeedsRun: false })
                         return;
                     await ServiceRepository.SetWantedAsync(tx, want.Service, want.Wanted, want.NeedsRun, clock.GetUtcNow());
+                    await publisher.PublishAsync(tx, [], [], [want.Service]);
                 }, ct);
-                await publisher.PublishAsync([], [], [want.Service]);
                 break;
         }
         // What a step changed may let the next one go: look again.
@@ -163,13 +166,11 @@ public sealed class ServiceSupervisor(
             var id = await RunRepository.InsertAsync(tx, new RunRow { Name = name, Service = name, Status = RunStatus.Pending }, jobs, now);
             await ServiceRepository.AttachRunAsync(tx, name, id);
             await ServiceRepository.AddEventAsync(tx, name, "starting", null, now, $"run {id}");
+            await publisher.PublishAsync(tx, [], [id]);
             return id;
         }, ct);
-        if (runId is { } created)
-        {
+        if (runId is not null)
             scheduler.Wake();
-            await publisher.PublishAsync([], [created]);
-        }
     }
 
     /// <summary>
@@ -207,13 +208,11 @@ public sealed class ServiceSupervisor(
                     await ServiceRepository.AddEventAsync(tx, service, "running", job.Name, now, detail);
                 ids.Add((job.Id, job.RunId));
             }
+            await publisher.PublishAsync(tx, [.. ids.Select(m => m.Job)], [.. ids.Select(m => m.Run).Distinct()]);
             return ids;
         }, ct);
         if (marked.Count > 0)
-        {
             scheduler.Wake();
-            await publisher.PublishAsync(marked.Select(m => m.Job), marked.Select(m => m.Run));
-        }
         return next;
     }
 }

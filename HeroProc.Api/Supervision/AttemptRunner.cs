@@ -19,13 +19,12 @@ public sealed class AttemptRunner(
     static readonly TimeSpan FastPoll = TimeSpan.FromMilliseconds(5);
     static readonly TimeSpan SlowPoll = TimeSpan.FromMilliseconds(200);
 
-    /// <param name="claimPublished">The publish of the claim ('starting'): the attempt's next change waits for it.</param>
-    public async Task RunAsync(JobStateRepository.ClaimedJob job, Task claimPublished)
+    public async Task RunAsync(JobStateRepository.ClaimedJob job)
     {
         using var scope = logger.BeginScope(new Dictionary<string, object> { ["RunId"] = job.RunId, ["JobId"] = job.Id, ["Attempt"] = job.Attempt });
         try
         {
-            await RunAttemptAsync(job, claimPublished);
+            await RunAttemptAsync(job);
         }
         catch (Exception e)
         {
@@ -38,12 +37,7 @@ public sealed class AttemptRunner(
         }
     }
 
-    /// <remarks>
-    /// The publisher reads a job's current state, so each change must be read before the next one commits, or the
-    /// change feed would skip it (a short job seen going from 'starting' to 'succeeded'). Each commit here waits for
-    /// the previous change's publish, which meanwhile overlaps with the spawn or with the job's run.
-    /// </remarks>
-    async Task RunAttemptAsync(JobStateRepository.ClaimedJob job, Task claimPublished)
+    async Task RunAttemptAsync(JobStateRepository.ClaimedJob job)
     {
         var spec = ApiJson.Deserialize<ActionSpec>(job.SpecJson);
         // Files of this attempt left by a server that stopped before spawning it are stale.
@@ -81,11 +75,11 @@ public sealed class AttemptRunner(
         long logEnd;
         try
         {
-            await claimPublished;
             // The row read back also gives the output's ingestion state, so the ingestor needs no read of its own.
             (row, logEnd) = await db.InTransactionAsync(async tx =>
             {
                 await JobStateRepository.MarkRunningAsync(tx, job.Id, job.Attempt, started.ShimIdentity, started.Job, Native.BootId, clock.GetUtcNow());
+                await publisher.PublishAsync(tx, [job.Id], [job.RunId]);
                 return (await JobRepository.GetAsync(tx, job.Id), await LogRepository.EndOffsetAsync(tx, job.Id));
             }, durable: false);  // a pid means nothing after a power cut: the restarted machine records the job lost
         }
@@ -97,12 +91,11 @@ public sealed class AttemptRunner(
             active.Remove(handle);
             throw;
         }
-        var runningPublished = publisher.PublishAsync([job.Id], [job.RunId]);
         if (spec.Kind == ActionKind.Process)
             services.Wake();
         var masks = Secrets.SecretVault.MaskPatterns(secrets.Values);
         await WatchAsync(job, spec, handle, started.Exited, clock.GetUtcNow(), row?.StopRequested is not null, masks,
-            row is null ? null : LogIngestor.From(paths, row, logEnd, job.Attempt, masks, vault.CarryProtector), runningPublished);
+            row is null ? null : LogIngestor.From(paths, row, logEnd, job.Attempt, masks, vault.CarryProtector));
     }
 
     /// <summary>
@@ -121,8 +114,11 @@ public sealed class AttemptRunner(
             active.Add(handle);
             if (wasStarting)
             {
-                await db.InTransactionAsync(tx => JobStateRepository.MarkRunningAsync(tx, job.Id, job.Attempt, shim, process, Native.BootId, clock.GetUtcNow()));
-                await publisher.PublishAsync([job.Id], [job.RunId]);
+                await db.InTransactionAsync(async tx =>
+                {
+                    await JobStateRepository.MarkRunningAsync(tx, job.Id, job.Attempt, shim, process, Native.BootId, clock.GetUtcNow());
+                    await publisher.PublishAsync(tx, [job.Id], [job.RunId]);
+                });
                 services.Wake();
             }
             var kept = vault.AttemptSecrets(paths.SecretsFile(job.Id, job.Attempt));
@@ -151,10 +147,8 @@ public sealed class AttemptRunner(
 
     /// <summary>Follows a running attempt to its end: stop request, timeout, output, and the final commit.</summary>
     /// <param name="ingestor">The attempt's log ingestor when the caller has what it needs; opened here otherwise.</param>
-    /// <param name="runningPublished">The publish of 'running', which the end's commit waits for.</param>
     async Task WatchAsync(JobStateRepository.ClaimedJob job, ActionSpec spec, AttemptHandle handle, Task exited,
-        DateTimeOffset attemptStartedAt, bool stopRequested, IReadOnlyList<byte[]> masks, LogIngestor? ingestor = null,
-        Task? runningPublished = null)
+        DateTimeOffset attemptStartedAt, bool stopRequested, IReadOnlyList<byte[]> masks, LogIngestor? ingestor = null)
     {
         try
         {
@@ -176,8 +170,6 @@ public sealed class AttemptRunner(
                 // not find its directory taken away.
                 if (spec is { Cwd: null, Kind: not ActionKind.Process } && status is not null)
                     paths.ReclaimWorkDirIfEmpty(job.Id);
-                if (runningPublished is not null)
-                    await runningPublished;
                 await EndAsync(job, ingestor, status, spec);
             }
             catch when (!exited.IsCompleted)
@@ -313,9 +305,9 @@ public sealed class AttemptRunner(
                 ? [] : await JobStateRepository.PropagateSkipsAsync(tx, job.RunId, now);
             await JobStateRepository.RefreshRunAsync(tx, job.RunId, now);
             trimmed.AddRange(await retention.TrimTotalAsync(tx));
+            await publisher.PublishAsync(tx, [job.Id, .. skippedIds], [job.RunId]);
             return (skippedIds, trimmed, run?.Service);
         });
-        // The dependents may start now: the scheduler must not wait for the publish below.
         scheduler.Wake();
         if (pass is not null)
         {
@@ -326,7 +318,6 @@ public sealed class AttemptRunner(
         logSignals.Notify(job.Id);
         if (service is not null)
             services.Wake();
-        await publisher.PublishAsync([job.Id, .. skipped], [job.RunId]);
     }
 
     /// <summary>A service's process: its restart policy decides, counting the restarts within its window.</summary>

@@ -24,17 +24,17 @@ public sealed class JobControl(Db db, ActiveAttempts active, SchedulerSignal sch
 
     async Task<ControlOutcome> CancelAsync(long runId, bool asService, Func<IDbTransaction, Task<bool>>? onlyIf, CancellationToken ct)
     {
-        var (outcome, changed, toStop) = await db.InTransactionAsync(async tx =>
+        var (outcome, toStop) = await db.InTransactionAsync(async tx =>
         {
             var run = await RunRepository.GetAsync(tx, runId);
             if (run is null)
-                return (ControlOutcome.NotFound, new List<long>(), new List<long>());
+                return (ControlOutcome.NotFound, new List<long>());
             if (run.Status.IsFinished())
-                return (ControlOutcome.Finished, [], []);
+                return (ControlOutcome.Finished, []);
             if (run.Service is not null && !asService)
-                return (ControlOutcome.ServiceOwned, [], []);
+                return (ControlOutcome.ServiceOwned, []);
             if (onlyIf is not null && !await onlyIf(tx))
-                return (ControlOutcome.Declined, [], []);
+                return (ControlOutcome.Declined, []);
             var now = clock.GetUtcNow();
             await JobStateRepository.RequestRunCancelAsync(tx, runId);
             var cancelled = new List<long>();
@@ -47,34 +47,37 @@ public sealed class JobControl(Db db, ActiveAttempts active, SchedulerSignal sch
                     stopping.Add(job.Id);
             }
             await JobStateRepository.RefreshRunAsync(tx, runId, now);
-            return (ControlOutcome.Accepted, cancelled, stopping);
+            await publisher.PublishAsync(tx, cancelled, [runId]);
+            return (ControlOutcome.Accepted, stopping);
         }, ct);
-        await AfterCancelAsync(outcome, runId, changed, toStop);
+        AfterCancel(outcome, toStop);
         return outcome;
     }
 
     public async Task<ControlOutcome> CancelJobAsync(long jobId, CancellationToken ct)
     {
-        var (outcome, runId, changed, toStop) = await db.InTransactionAsync(async tx =>
+        var (outcome, toStop) = await db.InTransactionAsync(async tx =>
         {
             var job = await JobRepository.GetAsync(tx, jobId);
             if (job is null)
-                return (ControlOutcome.NotFound, 0L, new List<long>(), new List<long>());
+                return (ControlOutcome.NotFound, new List<long>());
             if (job.Status.IsFinished())
-                return (ControlOutcome.Finished, job.RunId, [], []);
+                return (ControlOutcome.Finished, []);
             if ((await RunRepository.GetAsync(tx, job.RunId))!.Service is not null)
-                return (ControlOutcome.ServiceOwned, job.RunId, [], []);
+                return (ControlOutcome.ServiceOwned, []);
             var now = clock.GetUtcNow();
             if (await JobStateRepository.CancelWaitingAsync(tx, jobId, now, "cancelled"))
             {
                 var skipped = await JobStateRepository.PropagateSkipsAsync(tx, job.RunId, now);
                 await JobStateRepository.RefreshRunAsync(tx, job.RunId, now);
-                return (ControlOutcome.Accepted, job.RunId, [jobId, .. skipped], []);
+                await publisher.PublishAsync(tx, [jobId, .. skipped], [job.RunId]);
+                return (ControlOutcome.Accepted, []);
             }
             await JobStateRepository.RequestStopAsync(tx, jobId, "cancel");
-            return (ControlOutcome.Accepted, job.RunId, new List<long>(), new List<long> { jobId });
+            await publisher.PublishAsync(tx, [], [job.RunId]);
+            return (ControlOutcome.Accepted, new List<long> { jobId });
         }, ct);
-        await AfterCancelAsync(outcome, runId, changed, toStop);
+        AfterCancel(outcome, toStop);
         return outcome;
     }
 
@@ -98,13 +101,12 @@ public sealed class JobControl(Db db, ActiveAttempts active, SchedulerSignal sch
         return await Task.WhenAny(ended, Task.Delay(maxStopTimeout + TimeSpan.FromSeconds(10), ct)) == ended;
     }
 
-    async Task AfterCancelAsync(ControlOutcome outcome, long runId, IReadOnlyList<long> changed, IReadOnlyList<long> toStop)
+    void AfterCancel(ControlOutcome outcome, IReadOnlyList<long> toStop)
     {
         if (outcome != ControlOutcome.Accepted)
             return;
         foreach (var jobId in toStop)
             active.Find(jobId)?.RequestStop();
-        await publisher.PublishAsync(changed, [runId]);
         scheduler.Wake();
     }
 }

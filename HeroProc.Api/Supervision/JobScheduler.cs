@@ -69,19 +69,20 @@ public sealed class JobScheduler(
             var processes = await JobStateRepository.ClaimReadyAsync(tx, int.MaxValue, now, claimedAt, Native.BootId, processes: true);
             var jobs = await JobStateRepository.ClaimReadyAsync(tx, capacity, now, claimedAt, Native.BootId);
             List<JobStateRepository.ClaimedJob> all = [.. processes.Jobs, .. jobs.Jobs];
-            foreach (var runId in all.Select(j => j.RunId).Distinct())
+            var runIds = all.Select(j => j.RunId).Distinct().ToList();
+            foreach (var runId in runIds)
                 await JobStateRepository.RefreshRunAsync(tx, runId, claimedAt);
+            if (all.Count > 0)
+                await publisher.PublishAsync(tx, [.. all.Select(j => j.Id)], runIds);
             return (all, processes.MoreMayBeReady || jobs.MoreMayBeReady, await JobStateRepository.NextRetryDueAsync(tx, now));
         }, stopping, durable: false);  // a claim lost to a power cut only starts the job again, as it must
         if (claimed.Count == 0)
             return (moreMayBeReady, due);
-        // The attempts start while their claim is published; each waits for it before its next change.
-        var published = publisher.PublishAsync(claimed.Select(j => j.Id), claimed.Select(j => j.RunId));
         lock (_attempts)
         {
             foreach (var job in claimed)
             {
-                var attempt = Task.Run(() => runner.RunAsync(job, published), CancellationToken.None);
+                var attempt = Task.Run(() => runner.RunAsync(job), CancellationToken.None);
                 _attempts.Add(attempt);
                 attempt.ContinueWith(done => { lock (_attempts) _attempts.Remove(done); }, TaskScheduler.Default);
             }

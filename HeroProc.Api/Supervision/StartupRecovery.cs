@@ -133,8 +133,8 @@ public sealed class StartupRecovery(
                     "UPDATE jobs SET status = 'pending' WHERE id = @Id AND attempt = @Attempt AND status = 'starting'", job, tx) == 1)
                 await JobStateRepository.AddEventAsync(tx, job.Id, JobStatus.Pending, job.Attempt, now, "not started: the server stopped first");
             await JobStateRepository.RefreshRunAsync(tx, job.RunId, now);
+            await publisher.PublishAsync(tx, [job.Id], [job.RunId]);
         }, ct);
-        await publisher.PublishAsync([job.Id], [job.RunId]);
     }
 
     async Task<ProcessIdentity?> WaitForJobIdentityAsync(JobRow job, CancellationToken ct)

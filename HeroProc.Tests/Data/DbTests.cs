@@ -170,6 +170,37 @@ public sealed class DbTests : IDisposable
         Assert.Equal((2, 2), (await lax, await strict));
     }
 
+    [Fact]
+    public async Task Actions_on_commit_run_after_the_commit_in_commit_order_and_never_for_a_unit_rolled_back()
+    {
+        await _db.MigrateAsync();
+        var ran = new System.Collections.Concurrent.ConcurrentQueue<(string Name, int CommittedThen)>();
+        int Committed() => _db.ReadAsync(tx => tx.Connection!.ExecuteScalarAsync<int>("SELECT COUNT(*) FROM secrets", transaction: tx)).GetAwaiter().GetResult();
+        Task Unit(string name, bool fails = false, Task? holdOn = null) => _db.InTransactionAsync(async tx =>
+        {
+            await tx.Connection!.ExecuteAsync("INSERT INTO secrets (name, value_cipher, created_at, updated_at) VALUES (@name, 'x', 'now', 'now')", new { name }, tx);
+            Db.OnCommit(tx, () => ran.Enqueue((name, Committed())));
+            if (holdOn is not null)
+                await holdOn;
+            if (fails)
+                throw new InvalidOperationException($"{name} fails");
+        });
+
+        // The first unit holds the writer, so the next ones share one transaction, each in its savepoint.
+        var gate = new TaskCompletionSource();
+        var first = Unit("first", holdOn: gate.Task);
+        var queued = new[] { Unit("a"), Unit("b", fails: true), Unit("c") };
+        Assert.Empty(ran);  // nothing has committed yet
+        gate.SetResult();
+        await first;
+        await Assert.ThrowsAsync<InvalidOperationException>(() => queued[1]);
+        await Task.WhenAll(queued[0], queued[2]);
+
+        // Each action saw its own unit's row committed; the rolled-back unit's action never ran.
+        Assert.Equal([("first", 1), ("a", 3), ("c", 3)], ran.ToArray());
+        await Assert.ThrowsAsync<InvalidOperationException>(() => _db.ReadAsync(tx => { Db.OnCommit(tx, () => { }); return Task.FromResult(0); }));
+    }
+
     static readonly AsyncLocal<string> Caller = new();
 
     [Fact]
