@@ -16,21 +16,24 @@ sealed class CachingConnection(SqliteConnection inner) : DbConnection
     /// <summary>A bound on the statements kept: texts beyond it (lists expanded into IN (...), say) run uncached.</summary>
     const int MaxCommands = 256;
 
-    readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
+    readonly Dictionary<string, (SqliteCommand Command, ResultColumns Columns)> _commands = new(StringComparer.Ordinal);
 
     public SqliteConnection Inner => inner;
 
-    /// <summary>The command for <paramref name="sql"/>, kept; or, past the bound, a fresh one the caller owns (owned: true).</summary>
-    public (SqliteCommand Command, bool Owned) Command(string sql)
+    /// <summary>
+    /// The command for <paramref name="sql"/>, kept with its result's columns; or, past the bound, a fresh one
+    /// the caller owns (Columns: null).
+    /// </summary>
+    public (SqliteCommand Command, ResultColumns? Columns) Command(string sql)
     {
         if (_commands.TryGetValue(sql, out var kept))
-            return (kept, false);
+            return kept;
         var command = inner.CreateCommand();
         command.CommandText = sql;
         if (_commands.Count >= MaxCommands)
-            return (command, true);
-        _commands[sql] = command;
-        return (command, false);
+            return (command, null);
+        _commands[sql] = (command, new ResultColumns());
+        return _commands[sql];
     }
 
     [AllowNull]
@@ -50,7 +53,7 @@ sealed class CachingConnection(SqliteConnection inner) : DbConnection
     {
         if (disposing)
         {
-            foreach (var command in _commands.Values)
+            foreach (var (command, _) in _commands.Values)
                 command.Dispose();
             _commands.Clear();
             inner.Dispose();
@@ -94,13 +97,16 @@ sealed class CachingCommand(CachingConnection connection) : DbCommand
     public override void Prepare() { }
     protected override DbParameter CreateDbParameter() => _parameters.CreateParameter();
 
-    protected override DbDataReader ExecuteDbDataReader(CommandBehavior behavior) => Run(command => command.ExecuteReader(behavior), readerOwnsCommand: true);
-    public override int ExecuteNonQuery() => Run(command => command.ExecuteNonQuery());
-    public override object? ExecuteScalar() => Run(command => command.ExecuteScalar());
+    protected override DbDataReader ExecuteDbDataReader(CommandBehavior behavior) =>
+        Run<DbDataReader>((command, columns) => columns is null ? command.ExecuteReader(behavior) : new KeptColumnsReader(command.ExecuteReader(behavior), columns),
+            readerOwnsCommand: true);
+    public override int ExecuteNonQuery() => Run((command, _) => command.ExecuteNonQuery());
+    public override object? ExecuteScalar() => Run((command, _) => command.ExecuteScalar());
 
-    T Run<T>(Func<SqliteCommand, T> execute, bool readerOwnsCommand = false)
+    T Run<T>(Func<SqliteCommand, ResultColumns?, T> execute, bool readerOwnsCommand = false)
     {
-        var (command, owned) = connection.Command(CommandText);
+        var (command, columns) = connection.Command(CommandText);
+        var owned = columns is null;
         command.Transaction = (DbTransaction as CachingTransaction)?.Inner;
         command.CommandTimeout = CommandTimeout;
         command.Parameters.Clear();
@@ -110,9 +116,9 @@ sealed class CachingCommand(CachingConnection connection) : DbCommand
             command.Parameters.Add(parameter);
         // A command past the cache's bound is used once; the reader's, once the reader is done (left to the GC).
         if (!owned || readerOwnsCommand)
-            return execute(command);
+            return execute(command, columns);
         using (command)
-            return execute(command);
+            return execute(command, columns);
     }
 
     protected override void Dispose(bool disposing)

@@ -122,10 +122,10 @@ public sealed class Db : IDisposable
         actions.Add(action);
     }
 
-    /// <summary>The synchronous pragma a commit needs: the configured one, or NORMAL for a batch of non-durable units.</summary>
-    internal string SynchronousPragma(bool durable) => durable && Durability == Durability.Full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL";
-
     public Durability Durability { get; }
+
+    /// <summary>The disk syncs that made durable commits durable so far (each may cover many commits).</summary>
+    public long DiskSyncs => _writes.DiskSyncs;
 
     /// <summary>
     /// Runs <paramref name="work"/> in a read transaction: in WAL mode it sees one consistent snapshot,

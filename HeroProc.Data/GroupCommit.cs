@@ -4,13 +4,13 @@ using Microsoft.Data.Sqlite;
 namespace HeroProc.Data;
 
 /// <summary>
-/// Group commit for <see cref="Db.InTransactionAsync{T}"/>. SQLite has one writer at a time, and with
-/// <c>synchronous=FULL</c> each commit waits for the disk; units of work one by one would each pay that
-/// wait while every other writer queues behind it. Instead, the units that queued while a transaction
-/// ran go together into the next one, each inside a savepoint of its own: a unit that throws is rolled
-/// back to its savepoint alone, and the others commit, all with one disk sync. Each caller still gets
-/// its own result or exception, only after the commit (synced to disk if any unit asked for it), so a unit
-/// stays all-or-nothing.
+/// Group commit for <see cref="Db.InTransactionAsync{T}"/>. SQLite has one writer at a time; units of
+/// work one by one would each pay a transaction's fixed costs while every other writer queues behind it.
+/// Instead, the units that queued while a transaction ran go together into the next one, each inside a
+/// savepoint of its own: a unit that throws is rolled back to its savepoint alone, and the others commit
+/// together. Each caller still gets its own result or exception, only after the commit (and, if the unit
+/// asked for it, once the commit is on disk: WalSync, which also shares one disk sync among many commits),
+/// so a unit stays all-or-nothing.
 /// </summary>
 sealed class GroupCommit(Db db) : IDisposable
 {
@@ -34,6 +34,9 @@ sealed class GroupCommit(Db db) : IDisposable
 
     readonly Lock _lock = new();
     readonly Queue<Unit> _queue = new();
+    readonly WalSync _sync = new(db.DatabasePath);
+
+    public long DiskSyncs => _sync.Syncs;
     bool _writing;
 
     // The writer's own connection, kept open with its compiled statements (CachingConnection); only the
@@ -85,10 +88,13 @@ sealed class GroupCommit(Db db) : IDisposable
         var afterCommit = new List<Action>();
         try
         {
-            _writer ??= new CachingConnection(await db.OpenAsync(CancellationToken.None));
+            if (_writer is null)
+            {
+                _writer = new CachingConnection(await db.OpenAsync(CancellationToken.None));
+                // Commits do not wait for the disk under the write lock: the units that must be durable wait for WalSync.
+                Execute(_writer, null, "PRAGMA synchronous=NORMAL");
+            }
             var connection = _writer.Inner;
-            // The commit syncs the disk if any unit needs it, which also makes the others' writes durable.
-            Execute(_writer, null, db.SynchronousPragma(batch.Any(u => u.Durable)));
             await using var inner = connection.BeginTransaction(IsolationLevel.Serializable, deferred: false);
             var transaction = new CachingTransaction(_writer, inner, afterCommit);
             foreach (var unit in batch)
@@ -139,7 +145,12 @@ sealed class GroupCommit(Db db) : IDisposable
             catch (Exception) { }  // committed all the same; an action reports its own failures, and must not stop the writer
         }
         foreach (var (unit, result) in results)
-            unit.Done.TrySetResult(result);
+        {
+            if (unit.Durable && db.Durability == Durability.Full)
+                _sync.CompleteWhenDurable(unit.Done, result);
+            else
+                unit.Done.TrySetResult(result);
+        }
     }
 
     /// <summary>Closes the writer's connection; left to the process's end if a write is under way.</summary>
@@ -151,17 +162,18 @@ sealed class GroupCommit(Db db) : IDisposable
                 return;
             _writer?.Dispose();
             _writer = null;
+            _sync.Dispose();
         }
     }
 
     /// <summary>Runs one of the batch's own statements (pragma, savepoints), compiled once and kept like the units' own.</summary>
     static void Execute(CachingConnection writer, SqliteTransaction? transaction, string sql)
     {
-        var (command, owned) = writer.Command(sql);
+        var (command, columns) = writer.Command(sql);
         command.Transaction = transaction;
         command.Parameters.Clear();
         try { command.ExecuteNonQuery(); }
-        finally { if (owned) command.Dispose(); }
+        finally { if (columns is null) command.Dispose(); }
     }
 
     static bool InTransaction(SqliteConnection connection) => SQLitePCL.raw.sqlite3_get_autocommit(connection.Handle) == 0;

@@ -4,7 +4,8 @@ using HeroProc.Data;
 namespace HeroProc.Api.Supervision;
 
 /// <summary>A running attempt's processes, and the one way to stop them.</summary>
-public sealed class AttemptHandle(long jobId, int attempt, ProcessIdentity shim, ProcessIdentity job, int stopTimeoutSecs, ILogger? logger = null)
+/// <param name="exited">Completes when the shim has exited (and with it the job's processes).</param>
+public sealed class AttemptHandle(long jobId, int attempt, ProcessIdentity shim, ProcessIdentity job, Task exited, int stopTimeoutSecs, ILogger? logger = null)
 {
     /// <summary>Beyond the stop timeout, how long the shim gets before the server kills the group itself.</summary>
     static readonly TimeSpan ShimGrace = TimeSpan.FromSeconds(5);
@@ -15,6 +16,9 @@ public sealed class AttemptHandle(long jobId, int attempt, ProcessIdentity shim,
     public long JobId => jobId;
     public int Attempt => attempt;
     public ProcessIdentity Job => job;
+
+    /// <summary>True until the shim has exited; the attempt's end may still be being stored.</summary>
+    public bool ProcessRunning => !exited.IsCompleted;
 
     /// <summary>Completes once the attempt's end is committed.</summary>
     public Task Ended => _ended.Task;

@@ -68,7 +68,7 @@ public sealed class AttemptRunner(
             return;
         }
         var started = (LaunchResult.Started)launch;
-        var handle = new AttemptHandle(job.Id, job.Attempt, started.ShimIdentity, started.Job, spec.StopTimeoutSecs ?? 10, logger);
+        var handle = new AttemptHandle(job.Id, job.Attempt, started.ShimIdentity, started.Job, started.Exited, spec.StopTimeoutSecs ?? 10, logger);
         // Registered before 'running' commits, so a cancel committed in between finds the handle to signal.
         active.Add(handle);
         JobRow? row;
@@ -110,7 +110,7 @@ public sealed class AttemptRunner(
         try
         {
             var spec = ApiJson.Deserialize<ActionSpec>(job.SpecJson);
-            var handle = new AttemptHandle(job.Id, job.Attempt, shim, process, spec.StopTimeoutSecs ?? 10, logger);
+            var handle = new AttemptHandle(job.Id, job.Attempt, shim, process, exited, spec.StopTimeoutSecs ?? 10, logger);
             active.Add(handle);
             if (wasStarting)
             {
@@ -244,17 +244,26 @@ public sealed class AttemptRunner(
         var pass = ingestor.Read(final: false);
         if (pass.HasProgress)
         {
+            // Not durable: a power cut ends the running attempt anyway (recorded lost at the next boot, without its
+            // unsynced spool), and its end commits durably with all of its output.
             var dropped = await db.InTransactionAsync(async tx =>
             {
                 await LogRepository.CommitAsync(tx, ingestor.JobId, pass.Chunks, ingestor.ForStorage(pass.State));
+                CountIngested(tx, pass);
                 return await retention.TrimJobAsync(tx, ingestor.JobId);
-            });
+            }, durable: false);
             ingestor.Complete(pass);
             retention.Free(dropped);
             logSignals.Notify(ingestor.JobId);
-            metrics.LogBytesIngested.Inc(pass.Chunks.Sum(c => (double)c.ByteLength));
         }
         return pass;
+    }
+
+    /// <summary>Counted as the output becomes visible, not once its commit is also on disk.</summary>
+    void CountIngested(System.Data.IDbTransaction tx, IngestPass pass)
+    {
+        var bytes = pass.Chunks.Sum(c => (double)c.ByteLength);
+        Db.OnCommit(tx, () => metrics.LogBytesIngested.Inc(bytes));
     }
 
     async Task TimeOutAsync(AttemptHandle handle)
@@ -287,6 +296,7 @@ public sealed class AttemptRunner(
             if (pass is not null && ingestor!.Stores(pass))
             {
                 await LogRepository.CommitAsync(tx, job.Id, pass.Chunks, ingestor.ForStorage(pass.State));
+                CountIngested(tx, pass);
                 trimmed.AddRange(await retention.TrimJobAsync(tx, job.Id));
             }
             var row = await JobRepository.GetAsync(tx, job.Id);
@@ -296,7 +306,7 @@ public sealed class AttemptRunner(
                 : AttemptOutcome.Decide(status, row?.StopRequested, run?.CancelRequested == true, job.Attempt, spec, now);
             var ended = await JobStateRepository.EndAttemptAsync(tx, job.Id, job.Attempt, end, now);
             if (ended && end.Status != JobStatus.Retrying && row?.StartedAt is { } started)
-                metrics.JobDuration.WithLabels(end.Status.ToText()).Observe((now - started).TotalSeconds);
+                Db.OnCommit(tx, () => metrics.JobDuration.WithLabels(end.Status.ToText()).Observe((now - started).TotalSeconds));
             if (ended && run?.Service is { } owner)
                 await ServiceRepository.AddEventAsync(tx, owner, ServiceStates.Of(row! with { Status = end.Status, StopRequested = null }, false).ToText(),
                     job.Name, now, end.Detail);
@@ -310,10 +320,7 @@ public sealed class AttemptRunner(
         });
         scheduler.Wake();
         if (pass is not null)
-        {
             ingestor!.Complete(pass);
-            metrics.LogBytesIngested.Inc(pass.Chunks.Sum(c => (double)c.ByteLength));
-        }
         retention.Free(dropped);
         logSignals.Notify(job.Id);
         if (service is not null)

@@ -35,7 +35,7 @@ public sealed class ServerMetrics
                 await tx.Connection!.QueryAsync<(string Status, long Count)>("SELECT status, COUNT(*) FROM jobs GROUP BY status", transaction: tx)), ct);
             Set(_runs, EnumText<RunStatus>.Names, runs);
             Set(_jobs, EnumText<JobStatus>.Names, jobs);
-            _runningProcesses.Set(active.All.Count);
+            _runningProcesses.Set(active.All.Count(a => a.ProcessRunning));
             _databaseBytes.Set(db.SizeBytes());
         });
     }
