@@ -20,7 +20,7 @@ public static class JobStateRepository
         public int? MaxParallel { get; init; }
     }
 
-    /// <summary>A job claimed to start: its spec snapshot and its run's env.</summary>
+    /// <summary>A job claimed to start: its spec snapshot, its run's env, and where its stored output ends.</summary>
     public sealed record ClaimedJob
     {
         public long Id { get; init; }
@@ -29,7 +29,24 @@ public static class JobStateRepository
         public int Attempt { get; init; }
         public required string SpecJson { get; init; }
         public required string RunEnvJson { get; init; }
+        /// <summary>The sequence number of the job's last stored line (earlier attempts').</summary>
+        public long LogSeq { get; init; }
+        /// <summary>The end of the job's log file (LogRepository.EndOffsetAsync).</summary>
+        public long LogFileEnd { get; init; }
     }
+
+    /// <summary>Moves one ready job to <c>starting</c> and returns what its attempt needs (ClaimedJob).</summary>
+    static readonly string ClaimSql = $"""
+        UPDATE jobs SET status = 'starting',
+                        attempt = CASE WHEN status = 'retrying' THEN attempt + 1 ELSE attempt END,
+                        pid = NULL, exit_code = NULL, signal = NULL, error = NULL, stop_requested = NULL,
+                        next_attempt_at = NULL, attempt_started_at = @now, started_at = COALESCE(started_at, @now),
+                        spool_segment = 0, spool_offset = 0, carry_stdout = NULL, carry_stderr = NULL,
+                        ready_at = NULL, health = NULL, boot_id = @bootId
+        WHERE id = @Id AND status IN ('pending', 'retrying')
+        RETURNING id, run_id, name, attempt, spec_json, (SELECT env_json FROM runs WHERE runs.id = jobs.run_id) AS run_env_json, log_seq,
+                  {LogRepository.EndOffsetOf("jobs.id")} AS log_file_end
+        """;
 
     /// <summary>
     /// Moves up to <paramref name="capacity"/> ready jobs to <c>starting</c>: pending (or retrying and due)
@@ -85,17 +102,7 @@ public static class JobStateRepository
                     continue;
                 activeByRun[candidate.RunId] = active + 1;
             }
-            var job = await connection.QuerySingleOrDefaultAsync<ClaimedJob>(
-                """
-                UPDATE jobs SET status = 'starting',
-                                attempt = CASE WHEN status = 'retrying' THEN attempt + 1 ELSE attempt END,
-                                pid = NULL, exit_code = NULL, signal = NULL, error = NULL, stop_requested = NULL,
-                                next_attempt_at = NULL, attempt_started_at = @now, started_at = COALESCE(started_at, @now),
-                                spool_segment = 0, spool_offset = 0, carry_stdout = NULL, carry_stderr = NULL,
-                                ready_at = NULL, health = NULL, boot_id = @bootId
-                WHERE id = @Id AND status IN ('pending', 'retrying')
-                RETURNING id, run_id, name, attempt, spec_json, (SELECT env_json FROM runs WHERE runs.id = jobs.run_id) AS run_env_json
-                """, new { candidate.Id, now, bootId }, tx);
+            var job = await connection.QuerySingleOrDefaultAsync<ClaimedJob>(ClaimSql, new { candidate.Id, now, bootId }, tx);
             if (job is null)
                 continue;
             await AddEventAsync(tx, job.Id, JobStatus.Starting, job.Attempt, now, null);

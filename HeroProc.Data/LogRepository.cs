@@ -50,8 +50,10 @@ public static class LogRepository
 
     /// <summary>Where the next chunk goes in the job's log file: the end of the last committed chunk.</summary>
     public static Task<long> EndOffsetAsync(IDbTransaction tx, long jobId) =>
-        tx.Connection!.ExecuteScalarAsync<long>(
-            "SELECT COALESCE(MAX(file_offset + byte_length), 0) FROM log_chunks WHERE job_id = @jobId", new { jobId }, tx);
+        tx.Connection!.ExecuteScalarAsync<long>($"SELECT {EndOffsetOf("@jobId")}", new { jobId }, tx);
+
+    /// <summary>The SQL expression of the end of a job's log file: where its next chunk goes.</summary>
+    internal static string EndOffsetOf(string jobId) => $"(SELECT COALESCE(MAX(file_offset + byte_length), 0) FROM log_chunks WHERE job_id = {jobId})";
 
     /// <summary>
     /// Drops the oldest chunks of a job until at most <paramref name="maxBytes"/> remain (with

@@ -71,31 +71,34 @@ public sealed class AttemptRunner(
         var handle = new AttemptHandle(job.Id, job.Attempt, started.ShimIdentity, started.Job, started.Exited, spec.StopTimeoutSecs ?? 10, logger);
         // Registered before 'running' commits, so a cancel committed in between finds the handle to signal.
         active.Add(handle);
-        JobRow? row;
-        long logEnd;
-        try
-        {
-            // The row read back also gives the output's ingestion state, so the ingestor needs no read of its own.
-            (row, logEnd) = await db.InTransactionAsync(async tx =>
-            {
-                await JobStateRepository.MarkRunningAsync(tx, job.Id, job.Attempt, started.ShimIdentity, started.Job, Native.BootId, clock.GetUtcNow());
-                await publisher.PublishAsync(tx, [job.Id], [job.RunId]);
-                return (await JobRepository.GetAsync(tx, job.Id), await LogRepository.EndOffsetAsync(tx, job.Id));
-            }, durable: false);  // a pid means nothing after a power cut: the restarted machine records the job lost
-        }
-        catch
-        {
-            // Not recorded as running: nothing would follow it, so it must not run.
-            handle.RequestStop();
-            await started.Exited;
-            active.Remove(handle);
-            throw;
-        }
-        if (spec.Kind == ActionKind.Process)
-            services.Wake();
+        RecordRunning(job, spec, started, handle);
         var masks = Secrets.SecretVault.MaskPatterns(secrets.Values);
-        await WatchAsync(job, spec, handle, started.Exited, clock.GetUtcNow(), row?.StopRequested is not null, masks,
-            row is null ? null : LogIngestor.From(paths, row, logEnd, job.Attempt, masks, vault.CarryProtector));
+        await WatchAsync(job, spec, handle, started.Exited, clock.GetUtcNow(), stopRequested: false, masks,
+            LogIngestor.ForClaimed(paths, job, masks, vault.CarryProtector));
+    }
+
+    /// <summary>
+    /// Commits 'running' with the pid, without waiting: the job is followed meanwhile. What the attempt commits
+    /// next (output, its end) queues behind it on the writer, so a short job's end often shares its transaction.
+    /// </summary>
+    void RecordRunning(JobStateRepository.ClaimedJob job, ActionSpec spec, LaunchResult.Started started, AttemptHandle handle)
+    {
+        var recorded = db.InTransactionAsync(async tx =>
+        {
+            await JobStateRepository.MarkRunningAsync(tx, job.Id, job.Attempt, started.ShimIdentity, started.Job, Native.BootId, clock.GetUtcNow());
+            if (spec.Kind == ActionKind.Process)
+                Db.OnCommit(tx, services.Wake);
+            return await publisher.PublishAsync(tx, [job.Id], [job.RunId]) is [{ StopRequested: not null }];
+        }, durable: false);  // a pid means nothing after a power cut: the restarted machine records the job lost
+        _ = recorded.ContinueWith(running =>
+        {
+            // A stop asked while the job was starting, before its handle was registered, shows here. A job that
+            // could not be recorded running is stopped rather than left to run unseen; its end is still recorded.
+            if (running.IsFaulted)
+                logger.LogError(running.Exception, "Could not record job {JobId} running; stopping it", job.Id);
+            if (!running.IsCompletedSuccessfully || running.Result)
+                handle.RequestStop();
+        }, TaskScheduler.Default);
     }
 
     /// <summary>
@@ -316,9 +319,10 @@ public sealed class AttemptRunner(
             await JobStateRepository.RefreshRunAsync(tx, job.RunId, now);
             trimmed.AddRange(await retention.TrimTotalAsync(tx));
             await publisher.PublishAsync(tx, [job.Id, .. skippedIds], [job.RunId]);
+            // The slot is free and the dependents may start as soon as the end is visible, while its sync runs.
+            Db.OnCommit(tx, scheduler.Wake);
             return (skippedIds, trimmed, run?.Service);
         });
-        scheduler.Wake();
         if (pass is not null)
             ingestor!.Complete(pass);
         retention.Free(dropped);

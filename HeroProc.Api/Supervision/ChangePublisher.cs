@@ -15,7 +15,8 @@ namespace HeroProc.Api.Supervision;
 /// </summary>
 public sealed class ChangePublisher(EventHub hub, ServiceStatusReader statuses, ILogger<ChangePublisher> logger)
 {
-    public async Task PublishAsync(IDbTransaction tx, IReadOnlyCollection<long> jobIds, IReadOnlyCollection<long> runIds,
+    /// <returns>The jobs' rows, as published.</returns>
+    public async Task<IReadOnlyList<JobRow>> PublishAsync(IDbTransaction tx, IReadOnlyCollection<long> jobIds, IReadOnlyCollection<long> runIds,
         IReadOnlyCollection<string>? serviceNames = null)
     {
         // Each in one statement, whatever the number of changes.
@@ -44,5 +45,6 @@ public sealed class ChangePublisher(EventHub hub, ServiceStatusReader statuses, 
                 logger.LogError(e, "Could not publish changes of jobs {Jobs}, runs {Runs} and services {Services}", jobIds, runIds, names);
             }
         });
+        return jobs;
     }
 }

@@ -48,15 +48,18 @@ public sealed class LogIngestor(JobPaths paths, long jobId, int attempt, Ingesti
     {
         var (job, end) = await db.ReadAsync(async tx =>
             ((await JobRepository.GetAsync(tx, jobId))!, await LogRepository.EndOffsetAsync(tx, jobId)), ct);
-        return From(paths, job, end, attempt, masks, carryProtector);
+        return new(paths, job.Id, attempt,
+            new IngestionState(job.SpoolSegment, job.SpoolOffset, Unprotect(carryProtector, job.CarryStdout), Unprotect(carryProtector, job.CarryStderr),
+                job.LogSeq), end, masks, carryProtector);
     }
 
-    /// <summary>An ingestor from the job's row and its log file's end (LogRepository.EndOffsetAsync), read by the caller.</summary>
-    public static LogIngestor From(JobPaths paths, JobRow job, long fileEnd, int attempt, IReadOnlyList<byte[]> masks,
+    /// <summary>
+    /// The ingestor of an attempt just claimed, from what the claim read (JobStateRepository.ClaimedJob): the claim
+    /// rewinds the spool, and no one adds to the job's output between its claim and its first pass.
+    /// </summary>
+    public static LogIngestor ForClaimed(JobPaths paths, JobStateRepository.ClaimedJob job, IReadOnlyList<byte[]> masks,
         Microsoft.AspNetCore.DataProtection.IDataProtector carryProtector) =>
-        new(paths, job.Id, attempt,
-            new IngestionState(job.SpoolSegment, job.SpoolOffset, Unprotect(carryProtector, job.CarryStdout), Unprotect(carryProtector, job.CarryStderr),
-                job.LogSeq), fileEnd, masks, carryProtector);
+        new(paths, job.Id, job.Attempt, new IngestionState(0, 0, null, null, job.LogSeq), job.LogFileEnd, masks, carryProtector);
 
     /// <summary>Whether committing the pass would store anything: lines, or a new place in the spool.</summary>
     public bool Stores(IngestPass pass) => pass.Chunks.Count > 0 || pass.State != _state;
