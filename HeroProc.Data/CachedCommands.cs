@@ -63,12 +63,13 @@ sealed class CachingConnection(SqliteConnection inner) : DbConnection
 }
 
 /// <summary>A transaction of a kept connection as units of work see it: its connection is the caching one.</summary>
+/// <param name="inner">A read's transaction; null for the writer's, begun and committed by statements of its own (GroupCommit).</param>
 /// <param name="afterCommit">A write transaction's actions to run once it commits (Db.OnCommit); null for a read.</param>
-sealed class CachingTransaction(CachingConnection connection, SqliteTransaction inner, List<Action>? afterCommit = null) : DbTransaction
+sealed class CachingTransaction(CachingConnection connection, SqliteTransaction? inner, List<Action>? afterCommit = null) : DbTransaction
 {
-    public SqliteTransaction Inner => inner;
+    public SqliteTransaction? Inner => inner;
     public List<Action>? AfterCommit => afterCommit;
-    public override IsolationLevel IsolationLevel => inner.IsolationLevel;
+    public override IsolationLevel IsolationLevel => IsolationLevel.Serializable;
     protected override DbConnection DbConnection => connection;
     public override void Commit() => throw new NotSupportedException("Db commits");
     public override void Rollback() => throw new NotSupportedException("a unit of work throws to roll back");

@@ -92,11 +92,13 @@ sealed class GroupCommit(Db db) : IDisposable
             {
                 _writer = new CachingConnection(await db.OpenAsync(CancellationToken.None));
                 // Commits do not wait for the disk under the write lock: the units that must be durable wait for WalSync.
-                Execute(_writer, null, "PRAGMA synchronous=NORMAL");
+                Execute(_writer, "PRAGMA synchronous=NORMAL");
             }
             var connection = _writer.Inner;
-            await using var inner = connection.BeginTransaction(IsolationLevel.Serializable, deferred: false);
-            var transaction = new CachingTransaction(_writer, inner, afterCommit);
+            // Begun and committed by kept statements (a SqliteTransaction compiles both anew each time), so no
+            // command names a transaction: Microsoft.Data.Sqlite allows that while it has none of its own.
+            Execute(_writer, "BEGIN IMMEDIATE");
+            var transaction = new CachingTransaction(_writer, null, afterCommit);
             foreach (var unit in batch)
             {
                 if (unit.Ct.IsCancellationRequested)
@@ -110,12 +112,12 @@ sealed class GroupCommit(Db db) : IDisposable
                     results.Add((unit, await unit.StartAsync(transaction)));
                     continue;
                 }
-                Execute(_writer, inner, "SAVEPOINT unit");
+                Execute(_writer, "SAVEPOINT unit");
                 var actionsBefore = afterCommit.Count;
                 try
                 {
                     results.Add((unit, await unit.StartAsync(transaction)));
-                    Execute(_writer, inner, "RELEASE unit");
+                    Execute(_writer, "RELEASE unit");
                 }
                 catch (Exception e)
                 {
@@ -123,15 +125,22 @@ sealed class GroupCommit(Db db) : IDisposable
                     // the batch can commit, and every unit must hear it.
                     if (!InTransaction(connection))
                         throw;
-                    Execute(_writer, inner, "ROLLBACK TO unit; RELEASE unit");
+                    Execute(_writer, "ROLLBACK TO unit; RELEASE unit");
                     afterCommit.RemoveRange(actionsBefore, afterCommit.Count - actionsBefore);
                     unit.Done.TrySetException(e);
                 }
             }
-            await inner.CommitAsync(CancellationToken.None);
+            Execute(_writer, "COMMIT");
         }
         catch (Exception e)
         {
+            // Nothing of the batch commits; the connection is replaced, in case the failure left it in a bad state.
+            try
+            {
+                if (_writer is not null && InTransaction(_writer.Inner))
+                    Execute(_writer, "ROLLBACK");
+            }
+            catch (SqliteException) { }
             _writer?.Dispose();
             _writer = null;
             foreach (var unit in batch)
@@ -167,10 +176,9 @@ sealed class GroupCommit(Db db) : IDisposable
     }
 
     /// <summary>Runs one of the batch's own statements (pragma, savepoints), compiled once and kept like the units' own.</summary>
-    static void Execute(CachingConnection writer, SqliteTransaction? transaction, string sql)
+    static void Execute(CachingConnection writer, string sql)
     {
         var (command, columns) = writer.Command(sql);
-        command.Transaction = transaction;
         command.Parameters.Clear();
         try { command.ExecuteNonQuery(); }
         finally { if (columns is null) command.Dispose(); }

@@ -5,7 +5,15 @@ using HeroProc.Api.Http;
 namespace HeroProc.Api.Supervision;
 
 /// <summary>One change, as sent on <c>GET /api/events</c>: an increasing id, a type (run, job, service, reset) and the object.</summary>
-public sealed record ChangeEvent(long Id, string Type, string Json);
+public sealed class ChangeEvent(long id, string type, Func<string> json)
+{
+    // Serialized once, by the first subscriber to send it, not by the writer that publishes it (EventHub.Publish).
+    readonly Lazy<string> _json = new(json);
+
+    public long Id => id;
+    public string Type => type;
+    public string Json => _json.Value;
+}
 
 /// <summary>
 /// The in-process hub every committed change is published to. It keeps the last events in a bounded
@@ -25,12 +33,12 @@ public sealed class EventHub
     // before a restart is older than every buffered one and gets a 'reset', never silence.
     long _lastId = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000;
 
+    /// <param name="value">An immutable snapshot: it is serialized later, when a subscriber first sends it.</param>
     public void Publish(string type, object value)
     {
-        var json = JsonSerializer.Serialize(value, value.GetType(), ApiJson.Options);
         lock (_lock)
         {
-            var change = new ChangeEvent(++_lastId, type, json);
+            var change = new ChangeEvent(++_lastId, type, () => JsonSerializer.Serialize(value, value.GetType(), ApiJson.Options));
             _recent.Enqueue(change);
             if (_recent.Count > BufferSize)
                 _recent.Dequeue();
@@ -61,7 +69,7 @@ public sealed class EventHub
             {
                 var oldest = _recent.Count > 0 ? _recent.Peek().Id : _lastId + 1;
                 if (last < oldest - 1 || last > _lastId)
-                    missed.Add(new ChangeEvent(_lastId, "reset", "{\"reason\":\"the events since Last-Event-ID are no longer buffered; reload\"}"));
+                    missed.Add(new ChangeEvent(_lastId, "reset", () => "{\"reason\":\"the events since Last-Event-ID are no longer buffered; reload\"}"));
                 else
                     missed.AddRange(_recent.Where(e => e.Id > last));
             }
