@@ -201,38 +201,40 @@ public static class JobStateRepository
             LIMIT @limit
             """, new { dueBy, limit }, tx)).AsList();
 
-    /// <summary>The attempt's processes exist: <c>starting</c> → <c>running</c>, with their identity.</summary>
-    public static async Task<bool> MarkRunningAsync(IDbTransaction tx, long jobId, int attempt, ProcessIdentity shim,
+    /// <summary>The attempt's processes exist: <c>starting</c> → <c>running</c>, with their identity. Returns the row as changed, or null.</summary>
+    public static async Task<JobRow?> MarkRunningAsync(IDbTransaction tx, long jobId, int attempt, ProcessIdentity shim,
         ProcessIdentity job, string bootId, DateTimeOffset now)
     {
-        var changed = await tx.Connection!.ExecuteAsync(
-            """
+        var changed = await tx.Connection!.QuerySingleOrDefaultAsync<JobRow>(
+            $"""
             UPDATE jobs SET status = 'running', pid = @JobPid, pid_start_time = @JobStart, shim_pid = @ShimPid,
                             shim_start_time = @ShimStart, boot_id = @bootId
             WHERE id = @jobId AND attempt = @attempt AND status = 'starting'
+            RETURNING {JobRepository.Columns}
             """, new { jobId, attempt, JobPid = job.Pid, JobStart = job.StartTime, ShimPid = shim.Pid, ShimStart = shim.StartTime, bootId }, tx);
-        if (changed == 1)
+        if (changed is not null)
             await AddEventAsync(tx, jobId, JobStatus.Running, attempt, now, $"pid {job.Pid}");
-        return changed == 1;
+        return changed;
     }
 
     /// <summary>
     /// Ends the current attempt: to a final status, or to <c>retrying</c> with <paramref name="nextAttemptAt"/>.
-    /// Expects the attempt still <c>starting</c> or <c>running</c>; false when another actor moved it first.
+    /// Expects the attempt still <c>starting</c> or <c>running</c>. Returns the row as changed, or null when another actor moved it first.
     /// </summary>
-    public static async Task<bool> EndAttemptAsync(IDbTransaction tx, long jobId, int attempt, AttemptEnd end, DateTimeOffset now)
+    public static async Task<JobRow?> EndAttemptAsync(IDbTransaction tx, long jobId, int attempt, AttemptEnd end, DateTimeOffset now)
     {
-        var changed = await tx.Connection!.ExecuteAsync(
-            """
+        var changed = await tx.Connection!.QuerySingleOrDefaultAsync<JobRow>(
+            $"""
             UPDATE jobs SET status = @Status, exit_code = @ExitCode, signal = @Signal, error = @Error,
                             next_attempt_at = @NextAttemptAt, stop_requested = NULL, ready_at = NULL,
                             last_exit_code = @ExitCode, restart_streak = COALESCE(@RestartStreak, restart_streak),
                             finished_at = CASE WHEN @Status = 'retrying' THEN NULL ELSE @now END
             WHERE id = @jobId AND attempt = @attempt AND status IN ('starting', 'running')
+            RETURNING {JobRepository.Columns}
             """, new { jobId, attempt, Status = end.Status.ToText(), end.ExitCode, end.Signal, end.Error, end.NextAttemptAt, end.RestartStreak, now }, tx);
-        if (changed == 1)
+        if (changed is not null)
             await AddEventAsync(tx, jobId, end.Status, attempt, now, end.Detail);
-        return changed == 1;
+        return changed;
     }
 
     /// <summary>
@@ -288,35 +290,36 @@ public static class JobStateRepository
     }
 
     /// <summary>
-    /// Derives the run's status from its jobs and stores it when it changed; returns the run then, else null.
+    /// Derives the run's status from its jobs and stores it when it changed. Returns the run as it now stands,
+    /// with its counts (null when it is gone).
     /// </summary>
-    public static async Task<RunRow?> RefreshRunAsync(IDbTransaction tx, long runId, DateTimeOffset now)
+    public static async Task<RunState?> RefreshRunAsync(IDbTransaction tx, long runId, DateTimeOffset now)
     {
         var connection = tx.Connection!;
-        var counts = (await connection.QueryAsync<(string Status, int Count)>(
-            "SELECT status, count FROM run_job_counts WHERE run_id = @runId AND count > 0", new { runId }, tx))
-            .ToDictionary(c => c.Status, c => c.Count);
+        var counts = (await connection.QueryAsync<JobCountRow>(
+            "SELECT run_id, status AS status_text, count FROM run_job_counts WHERE run_id = @runId AND count > 0", new { runId }, tx)).AsList();
         var run = await RunRepository.GetAsync(tx, runId);
         if (run is null)
             return null;
 
-        var total = counts.Values.Sum();
-        var unfinished = Unfinished.Sum(s => counts.GetValueOrDefault(s));
+        int Count(JobStatus status) => counts.Where(c => c.Status == status).Sum(c => c.Count);
+        var total = counts.Sum(c => c.Count);
+        var unfinished = counts.Where(c => !c.Status.IsFinished()).Sum(c => c.Count);
         var status = unfinished > 0
-            ? counts.GetValueOrDefault("pending") == total ? RunStatus.Pending : RunStatus.Running
+            ? Count(JobStatus.Pending) == total ? RunStatus.Pending : RunStatus.Running
             : run.CancelRequested ? RunStatus.Cancelled
-            : counts.GetValueOrDefault("succeeded") == total ? RunStatus.Succeeded
+            : Count(JobStatus.Succeeded) == total ? RunStatus.Succeeded
             : RunStatus.Failed;
         if (status == run.Status)
-            return null;
-        return await connection.QuerySingleAsync<RunRow>(
+            return new RunState(run, counts);
+        return new RunState(await connection.QuerySingleAsync<RunRow>(
             $"""
             UPDATE runs SET status = @Status,
                             started_at = (SELECT MIN(started_at) FROM jobs WHERE run_id = @runId),
                             finished_at = CASE WHEN @Finished THEN @now ELSE NULL END
             WHERE id = @runId
             RETURNING {RunRepository.Columns}
-            """, new { runId, Status = status.ToText(), Finished = status.IsFinished(), now }, tx);
+            """, new { runId, Status = status.ToText(), Finished = status.IsFinished(), now }, tx), counts);
     }
 
     /// <summary>Flags the run as cancelled: nothing new of it starts, and it ends <c>cancelled</c>.</summary>

@@ -127,6 +127,9 @@ public sealed record JobCountRow
     public int Count { get; init; }
 }
 
+/// <summary>A run with its jobs' counts by status (only those above zero), as one transaction sees them.</summary>
+public sealed record RunState(RunRow Run, IReadOnlyList<JobCountRow> Counts);
+
 public sealed record IdempotencyKeyRow
 {
     public required string Key { get; init; }

@@ -85,10 +85,13 @@ public sealed class AttemptRunner(
     {
         var recorded = db.InTransactionAsync(async tx =>
         {
-            await JobStateRepository.MarkRunningAsync(tx, job.Id, job.Attempt, started.ShimIdentity, started.Job, Native.BootId, clock.GetUtcNow());
+            var row = await JobStateRepository.MarkRunningAsync(tx, job.Id, job.Attempt, started.ShimIdentity, started.Job, Native.BootId, clock.GetUtcNow());
+            if (row is null)
+                return false;  // moved on meanwhile (its end, recorded by this attempt, is queued behind)
             if (spec.Kind == ActionKind.Process)
                 Db.OnCommit(tx, services.Wake);
-            return await publisher.PublishAsync(tx, [job.Id], [job.RunId]) is [{ StopRequested: not null }];
+            await publisher.PublishRowsAsync(tx, [row], await ChangePublisher.ReadRunsAsync(tx, [job.RunId]));
+            return row.StopRequested is not null;
         }, durable: false);  // a pid means nothing after a power cut: the restarted machine records the job lost
         _ = recorded.ContinueWith(running =>
         {
@@ -308,17 +311,19 @@ public sealed class AttemptRunner(
                 ? await DecideRestartAsync(tx, row, run, status, spec, now)
                 : AttemptOutcome.Decide(status, row?.StopRequested, run?.CancelRequested == true, job.Attempt, spec, now);
             var ended = await JobStateRepository.EndAttemptAsync(tx, job.Id, job.Attempt, end, now);
-            if (ended && end.Status != JobStatus.Retrying && row?.StartedAt is { } started)
+            if (ended is not null && end.Status != JobStatus.Retrying && row?.StartedAt is { } started)
                 Db.OnCommit(tx, () => metrics.JobDuration.WithLabels(end.Status.ToText()).Observe((now - started).TotalSeconds));
-            if (ended && run?.Service is { } owner)
+            if (ended is not null && run?.Service is { } owner)
                 await ServiceRepository.AddEventAsync(tx, owner, ServiceStates.Of(row! with { Status = end.Status, StopRequested = null }, false).ToText(),
                     job.Name, now, end.Detail);
             // Only an end without success can make dependents unreachable; skip the scan otherwise.
             IReadOnlyList<long> skippedIds = end.Status is JobStatus.Succeeded or JobStatus.Retrying
                 ? [] : await JobStateRepository.PropagateSkipsAsync(tx, job.RunId, now);
-            await JobStateRepository.RefreshRunAsync(tx, job.RunId, now);
+            var runState = await JobStateRepository.RefreshRunAsync(tx, job.RunId, now);
             trimmed.AddRange(await retention.TrimTotalAsync(tx));
-            await publisher.PublishAsync(tx, [job.Id, .. skippedIds], [job.RunId]);
+            await publisher.PublishRowsAsync(tx,
+                [.. ended is null ? [] : new[] { ended }, .. skippedIds.Count == 0 ? [] : await JobRepository.GetManyAsync(tx, skippedIds)],
+                runState is null ? [] : [runState]);
             // The slot is free and the dependents may start as soon as the end is visible, while its sync runs.
             Db.OnCommit(tx, scheduler.Wake);
             return (skippedIds, trimmed, run?.Service);

@@ -21,15 +21,20 @@ public sealed class ChangePublisher(EventHub hub, ServiceStatusReader statuses, 
     {
         // Each in one statement, whatever the number of changes.
         var jobs = jobIds.Count == 0 ? [] : await JobRepository.GetManyAsync(tx, jobIds);
-        var runs = runIds.Count == 0 ? [] : await RunRepository.GetManyAsync(tx, runIds);
-        var counts = runIds.Count == 0 ? [] : await RunRepository.JobCountsAsync(tx, runIds);
-        var names = (serviceNames ?? []).Concat(runs.Select(r => r.Service).OfType<string>()).Distinct().ToList();
+        await PublishRowsAsync(tx, jobs, await ReadRunsAsync(tx, runIds), serviceNames);
+        return jobs;
+    }
+
+    /// <summary>Publishes, once <paramref name="tx"/> commits, rows the caller holds as the transaction left them.</summary>
+    public async Task PublishRowsAsync(IDbTransaction tx, IReadOnlyList<JobRow> jobs, IReadOnlyList<RunState> runs,
+        IReadOnlyCollection<string>? serviceNames = null)
+    {
+        var names = (serviceNames ?? []).Concat(runs.Select(r => r.Run.Service).OfType<string>()).Distinct().ToList();
         var services = names.Count == 0 ? [] : await ServiceLoader.LoadSummariesAsync(tx, await ServiceRepository.GetManyAsync(tx, names), statuses);
-        var countsByRun = counts.ToLookup(c => c.RunId);
         List<(string Type, object Value)> changes =
         [
             .. jobs.Select(job => ("job", (object)JobResponse.From(job))),
-            .. runs.Select(run => ("run", (object)RunSummary.From(run, countsByRun[run.Id]))),
+            .. runs.Select(state => ("run", (object)RunSummary.From(state.Run, state.Counts))),
             .. services.Select(service => ("service", (object)service)),
         ];
         Db.OnCommit(tx, () =>
@@ -42,9 +47,18 @@ public sealed class ChangePublisher(EventHub hub, ServiceStatusReader statuses, 
             catch (Exception e)
             {
                 // The change itself is committed: a lost event must not turn it into an error or stop a job.
-                logger.LogError(e, "Could not publish changes of jobs {Jobs}, runs {Runs} and services {Services}", jobIds, runIds, names);
+                logger.LogError(e, "Could not publish changes of jobs {Jobs}, runs {Runs} and services {Services}",
+                    jobs.Select(j => j.Id), runs.Select(r => r.Run.Id), names);
             }
         });
-        return jobs;
+    }
+
+    /// <summary>The runs with their counts, as <paramref name="tx"/> sees them (one statement each for all of them).</summary>
+    public static async Task<IReadOnlyList<RunState>> ReadRunsAsync(IDbTransaction tx, IReadOnlyCollection<long> runIds)
+    {
+        if (runIds.Count == 0)
+            return [];
+        var counts = (await RunRepository.JobCountsAsync(tx, runIds)).ToLookup(c => c.RunId);
+        return [.. (await RunRepository.GetManyAsync(tx, runIds)).Select(run => new RunState(run, [.. counts[run.Id]]))];
     }
 }

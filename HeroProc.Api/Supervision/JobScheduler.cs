@@ -69,11 +69,12 @@ public sealed class JobScheduler(
             var processes = await JobStateRepository.ClaimReadyAsync(tx, int.MaxValue, now, claimedAt, Native.BootId, processes: true);
             var jobs = await JobStateRepository.ClaimReadyAsync(tx, capacity, now, claimedAt, Native.BootId);
             List<JobStateRepository.ClaimedJob> all = [.. processes.Jobs, .. jobs.Jobs];
-            var runIds = all.Select(j => j.RunId).Distinct().ToList();
-            foreach (var runId in runIds)
-                await JobStateRepository.RefreshRunAsync(tx, runId, claimedAt);
+            var runs = new List<RunState>();
+            foreach (var runId in all.Select(j => j.RunId).Distinct())
+                if (await JobStateRepository.RefreshRunAsync(tx, runId, claimedAt) is { } run)
+                    runs.Add(run);
             if (all.Count > 0)
-                await publisher.PublishAsync(tx, [.. all.Select(j => j.Id)], runIds);
+                await publisher.PublishRowsAsync(tx, await JobRepository.GetManyAsync(tx, [.. all.Select(j => j.Id)]), runs);
             return (all, processes.MoreMayBeReady || jobs.MoreMayBeReady, await JobStateRepository.NextRetryDueAsync(tx, now));
         }, stopping, durable: false);  // a claim lost to a power cut only starts the job again, as it must
         if (claimed.Count == 0)
