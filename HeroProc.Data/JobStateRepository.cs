@@ -293,12 +293,13 @@ public static class JobStateRepository
     /// Derives the run's status from its jobs and stores it when it changed. Returns the run as it now stands,
     /// with its counts (null when it is gone).
     /// </summary>
-    public static async Task<RunState?> RefreshRunAsync(IDbTransaction tx, long runId, DateTimeOffset now)
+    /// <param name="run">The run's row, when the caller read it in this transaction and has not changed it since.</param>
+    public static async Task<RunState?> RefreshRunAsync(IDbTransaction tx, long runId, DateTimeOffset now, RunRow? run = null)
     {
         var connection = tx.Connection!;
         var counts = (await connection.QueryAsync<JobCountRow>(
             "SELECT run_id, status AS status_text, count FROM run_job_counts WHERE run_id = @runId AND count > 0", new { runId }, tx)).AsList();
-        var run = await RunRepository.GetAsync(tx, runId);
+        run ??= await RunRepository.GetAsync(tx, runId);
         if (run is null)
             return null;
 

@@ -46,7 +46,6 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -253,71 +252,52 @@ static void kill_everything(void) {
 
 extern char **environ;
 
-/* Why the job's working directory cannot be entered (an errno), or 0 when it can. */
-static int cwd_problem(const char *cwd) {
-    struct stat info;
-    if (stat(cwd, &info) < 0) return errno;
-    if (!S_ISDIR(info.st_mode)) return ENOTDIR;
-    return access(cwd, X_OK) < 0 ? errno : 0;
-}
-
-/* The program posix_spawnp would run for `name`: itself when it holds a slash, else the first executable
- * file of that name along PATH. NULL when there is none. */
-static const char *find_program(const char *name, char *found, size_t size) {
-    if (strchr(name, '/')) return name;
-    const char *path = getenv("PATH");
-    for (const char *entry = path ? path : "/usr/bin:/bin"; ; ) {
-        const char *end = strchr(entry, ':');
-        int length = end ? (int)(end - entry) : (int)strlen(entry);
-        snprintf(found, size, "%.*s/%s", length ? length : 1, length ? entry : ".", name);
-        struct stat info;
-        if (stat(found, &info) == 0 && S_ISREG(info.st_mode) && access(found, X_OK) == 0) return found;
-        if (!end) return NULL;
-        entry = end + 1;
-    }
-}
-
 /* Starts the job as the shim's child, in a process group of its own, with default signal dispositions, an
- * empty signal mask, its output into the pipes, in its working directory. posix_spawn clones without copying
- * the shim's memory (vfork-like) and returns once the exec has succeeded or failed, with the reason: a fork
- * copied the page tables and faulted pages in for a child that throws them away at its exec. Writes a
- * message to `message` and returns nonzero when the job could not start. */
-static int spawn_job(const char *cwd, char **job_argv, int out_fd, int err_fd, char *message, size_t size) {
-    posix_spawnattr_t attributes;
-    posix_spawn_file_actions_t actions;
+ * empty signal mask, its output into the pipes, in its working directory. vfork: the child borrows the shim's
+ * memory until its exec (a fork copied the page tables and faulted pages in for a child that throws them away),
+ * and the shim resumes once the exec has succeeded or failed. Not posix_spawn: glibc's child queries and
+ * resets all 64 signals, a third of a shim's own CPU; this one resets the few not at their default. execvp
+ * runs a file without "#!" with /bin/sh, and searches the job's PATH from its working directory, as a shell
+ * would. Returns the child's pid (or -1, with errno); `child_error` is set when its exec failed. */
+static pid_t start_job(const char *cwd, char **job_argv, int out_fd, int err_fd, volatile int *child_error, volatile int *in_cwd) {
     sigset_t none;
     sigemptyset(&none);
-    posix_spawnattr_init(&attributes);
-    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-    posix_spawnattr_setpgroup(&attributes, 0);
-    posix_spawnattr_setsigdefault(&attributes, &not_default);
-    posix_spawnattr_setsigmask(&attributes, &none);
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, out_fd, STDOUT_FILENO);
-    posix_spawn_file_actions_adddup2(&actions, err_fd, STDERR_FILENO);
-    if (cwd[0]) posix_spawn_file_actions_addchdir_np(&actions, cwd);
-    /* The shim's environment is the job's (set by the launcher); posix_spawnp looks for the program in its PATH. */
-    int error = posix_spawnp(&job, job_argv[0], &actions, &attributes, job_argv, environ);
-    if (error == ENOEXEC) {
-        /* A file without "#!": execvp runs it with /bin/sh, posix_spawnp (glibc 2.26 and later) does not. */
-        char found[PATH_MAX];
-        const char *program = find_program(job_argv[0], found, sizeof found);
-        int argc = 0;
-        while (job_argv[argc]) argc++;
-        char **shell_argv = program ? calloc((size_t)argc + 2, sizeof *shell_argv) : NULL;
-        if (shell_argv) {
-            shell_argv[0] = "sh";
-            shell_argv[1] = (char *)program;
-            memcpy(shell_argv + 2, job_argv + 1, (size_t)argc * sizeof *shell_argv);  /* the rest, and the NULL */
-            error = posix_spawn(&job, "/bin/sh", &actions, &attributes, shell_argv, environ);
-            free(shell_argv);
+    struct sigaction default_action;
+    memset(&default_action, 0, sizeof default_action);
+    default_action.sa_handler = SIG_DFL;
+    pid_t pid = vfork();
+    if (pid == 0) {
+        setpgid(0, 0);
+        for (int sig = 1; sig < NSIG; sig++)
+            if (sigismember(&not_default, sig) == 1) sigaction(sig, &default_action, NULL);
+        dup2(out_fd, STDOUT_FILENO);
+        dup2(err_fd, STDERR_FILENO);
+        if (cwd[0] && chdir(cwd) < 0) {
+            *child_error = errno;
+            *in_cwd = 0;
+            _exit(127);
         }
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        execvp(job_argv[0], job_argv);  /* the job's environment is the shim's (set by the launcher) */
+        *child_error = errno;
+        _exit(127);
     }
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attributes);
-    if (error == 0) return 0;
-    int cwd_error = cwd[0] ? cwd_problem(cwd) : 0;
-    if (cwd_error) snprintf(message, size, "cannot enter working directory %s: %s", cwd, strerror(cwd_error));
+    return pid;
+}
+
+/* Starts the job (start_job); writes a message to `message` and returns nonzero when it could not start. */
+static int spawn_job(const char *cwd, char **job_argv, int out_fd, int err_fd, char *message, size_t size) {
+    /* Set by the child, in the memory it shares with the shim until its exec, when it cannot get there. */
+    volatile int child_error = 0, in_cwd = 1;
+    pid_t pid = start_job(cwd, job_argv, out_fd, err_fd, &child_error, &in_cwd);
+    int error = pid < 0 ? errno : child_error;
+    if (error == 0) {
+        job = pid;
+        return 0;
+    }
+    if (pid > 0) waitpid(pid, NULL, 0);
+    if (!in_cwd) snprintf(message, size, "cannot enter working directory %s: %s", cwd, strerror(error));
+    else if (pid < 0) snprintf(message, size, "cannot start the job: vfork: %s", strerror(error));
     else snprintf(message, size, "cannot execute %s: %s", job_argv[0], strerror(error));
     for (char *c = message; *c; c++)
         if (*c == '\n' || *c == '\r') *c = ' ';  /* one line in the state file */

@@ -319,7 +319,7 @@ public sealed class AttemptRunner(
             // Only an end without success can make dependents unreachable; skip the scan otherwise.
             IReadOnlyList<long> skippedIds = end.Status is JobStatus.Succeeded or JobStatus.Retrying
                 ? [] : await JobStateRepository.PropagateSkipsAsync(tx, job.RunId, now);
-            var runState = await JobStateRepository.RefreshRunAsync(tx, job.RunId, now);
+            var runState = await JobStateRepository.RefreshRunAsync(tx, job.RunId, now, run);
             trimmed.AddRange(await retention.TrimTotalAsync(tx));
             await publisher.PublishRowsAsync(tx,
                 [.. ended is null ? [] : new[] { ended }, .. skippedIds.Count == 0 ? [] : await JobRepository.GetManyAsync(tx, skippedIds)],

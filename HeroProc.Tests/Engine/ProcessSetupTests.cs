@@ -122,6 +122,27 @@ public class ProcessSetupTests
         Assert.Equal([$"sh ran {script} with first"], (await client.AllLogsAsync(run.Job("plain").Id)).Texts("stdout"));
     }
 
+    [Fact(Timeout = 60_000)]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public async Task A_relative_PATH_entry_is_searched_from_the_job_s_working_directory_as_a_shell_would()
+    {
+        await using var app = new HeroProcApp();
+        var client = app.Client();
+        var cwd = Path.Combine(app.SharedDir(), "project");
+        Directory.CreateDirectory(Path.Combine(cwd, "tools"));
+        var tool = Path.Combine(cwd, "tools", "greet");
+        File.WriteAllText(tool, "#!/bin/sh\necho \"greet from $(pwd)\"\n");
+        File.SetUnixFileMode(tool, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+
+        var run = await client.RunToEndAsync(new
+        {
+            jobs = new[] { new { name = "tool", interpreter = "exec", script = "greet", cwd, env = new Dictionary<string, string> { ["PATH"] = "tools:/usr/bin:/bin" } } },
+        });
+
+        Assert.Equal(JobStatus.Succeeded, run.Job("tool").Status);
+        Assert.Equal([$"greet from {cwd}"], (await client.AllLogsAsync(run.Job("tool").Id)).Texts("stdout"));
+    }
+
     static Dictionary<string, string> Parse(IEnumerable<HeroProc.Api.Jobs.LogLineResponse> lines) =>
         lines.Where(l => l.Stream == "stdout" && l.Text.Contains('='))
             .Select(l => l.Text.Split('=', 2)).GroupBy(p => p[0]).ToDictionary(g => g.Key, g => g.First()[1]);
