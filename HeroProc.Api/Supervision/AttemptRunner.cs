@@ -216,7 +216,8 @@ public sealed class AttemptRunner(
             if (pass.MoreWaiting)
                 continue;
             delay = pass.HasProgress ? FastPoll : TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, SlowPoll.Ticks));
-            await Task.WhenAny(exited, Task.Delay(delay));
+            // Its timer goes as soon as the shim exits (a Task.Delay beside it stayed, and woke the timer thread later).
+            await exited.WaitAsync(delay).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
         // The shim has exited: everything it spooled is there. Read it all (the spool may hold up to
         // 64 MiB); the last pass, which also flushes unterminated lines, commits with the job's end.

@@ -79,14 +79,14 @@ public sealed class JobScheduler(
         }, stopping, durable: false);  // a claim lost to a power cut only starts the job again, as it must
         if (claimed.Count == 0)
             return (moreMayBeReady, due);
-        lock (_attempts)
+        foreach (var job in claimed)
         {
-            foreach (var job in claimed)
-            {
-                var attempt = Task.Run(() => runner.RunAsync(job), CancellationToken.None);
+            // Started here, not handed to another thread: each runs until it has asked the launcher for its
+            // shim (a few file renames and a pipe write), then the next one starts.
+            var attempt = runner.RunAsync(job);
+            lock (_attempts)
                 _attempts.Add(attempt);
-                attempt.ContinueWith(done => { lock (_attempts) _attempts.Remove(done); }, TaskScheduler.Default);
-            }
+            _ = attempt.ContinueWith(done => { lock (_attempts) _attempts.Remove(done); }, TaskScheduler.Default);
         }
         return (moreMayBeReady, due);
     }
