@@ -147,14 +147,18 @@ public static class JobStateRepository
             if (open.Count > 0)
             {
                 var window = limit - candidates.Count;
+                // A lone open run is read no further than its free slots: filling them then says that its slots are
+                // taken, not that more jobs may be ready (which sent the scheduler on a second pass after every claim).
+                var slots = open.Count == 1 && open.Values.Single() is { MaxParallel: { } lone } only ? lone - only.Active : int.MaxValue;
+                var rows = Math.Min(window, slots);
                 var found = (await connection.QueryAsync<Candidate>(
                     $"""
                     SELECT j.id, j.run_id FROM jobs j
                     WHERE j.run_id IN (SELECT value FROM json_each(@runIds)) AND j.status = 'pending' AND j.kind = 'oneshot'
                       AND {DependenciesSucceeded}
                     ORDER BY j.run_id, j.id
-                    LIMIT @window
-                    """, new { runIds = "[" + string.Join(",", open.Keys) + "]", window }, tx)).AsList();
+                    LIMIT @rows
+                    """, new { runIds = "[" + string.Join(",", open.Keys) + "]", rows }, tx)).AsList();
                 foreach (var fromRun in found.GroupBy(c => c.RunId))
                 {
                     var run = open[fromRun.Key];

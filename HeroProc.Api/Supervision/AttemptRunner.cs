@@ -29,11 +29,14 @@ public sealed class AttemptRunner(
         catch (Exception e)
         {
             logger.LogError(e, "Attempt {Attempt} of job {JobId} failed inside the server", job.Attempt, job.Id);
-            await EndAsync(job, null, new ShimStatus(null, null, null, e.Message), null);
-        }
-        finally
-        {
-            scheduler.Wake();
+            try
+            {
+                await EndAsync(job, null, new ShimStatus(null, null, null, e.Message), null);
+            }
+            finally
+            {
+                scheduler.Wake();  // whatever was stored: the scheduler looks again
+            }
         }
     }
 
