@@ -26,7 +26,7 @@ public static class ActionRepository
             WHERE (@afterName IS NULL OR name > @afterName)
               AND (@tag IS NULL OR EXISTS (SELECT 1 FROM json_each(actions.tags_json) t WHERE t.value = @tag))
             ORDER BY name
-            LIMIT @limit
+            LIMIT {Db.Limit("@limit")}
             """, new { tag, afterName, limit }, tx)).AsList();
 
     public static Task<IEnumerable<ActionRow>> ListByServiceAsync(IDbTransaction tx, string service) =>

@@ -187,6 +187,13 @@ public sealed class Db : IDisposable
         return new FileInfo(path).Length;
     }
 
+    /// <summary>
+    /// A LIMIT (or OFFSET) taken from a parameter, written as an expression: SQLite plans a query with the value of a
+    /// bare parameter there, so it compiled the statement anew every time the parameter was bound (three queries of
+    /// every scheduler pass, and every page of a list).
+    /// </summary>
+    internal static string Limit(string parameter) => $"{parameter} + 0";
+
     /// <summary>Bytes of the database file and its WAL.</summary>
     public long SizeBytes()
     {

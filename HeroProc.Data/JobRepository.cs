@@ -35,7 +35,7 @@ public static class JobRepository
         if (filter.RunId is not null) where.Add("run_id = @RunId");
         if (filter.Status is not null) where.Add("status = @Status");
         if (filter.Action is not null) where.Add("action = @Action");
-        var sql = $"SELECT {Columns} FROM jobs {(where.Count > 0 ? "WHERE " + string.Join(" AND ", where) : "")} ORDER BY id DESC LIMIT @limit";
+        var sql = $"SELECT {Columns} FROM jobs {(where.Count > 0 ? "WHERE " + string.Join(" AND ", where) : "")} ORDER BY id DESC LIMIT {Db.Limit("@limit")}";
         return (await tx.Connection!.QueryAsync<JobRow>(
             sql, new { beforeId, filter.RunId, Status = filter.Status?.ToText(), filter.Action, limit }, tx)).AsList();
     }

@@ -134,15 +134,15 @@ public static class JobStateRepository
         for (var afterRun = 0L; ;)
         {
             var runs = (await connection.QueryAsync<RunWithPendingJobs>(
-                """
+                $"""
                 SELECT p.run_id AS id, r.max_parallel,
                        (SELECT COALESCE(SUM(a.count), 0) FROM run_job_counts a
                         WHERE a.run_id = p.run_id AND a.status IN ('starting', 'running')) AS active
                 FROM run_job_counts p JOIN runs r ON r.id = p.run_id
                 WHERE p.status = 'pending' AND p.count > 0 AND p.run_id > @afterRun AND r.cancel_requested = 0
                 ORDER BY p.run_id
-                LIMIT @RunsPerPage
-                """, new { afterRun, RunsPerPage }, tx)).AsList();
+                LIMIT {RunsPerPage}
+                """, new { afterRun }, tx)).AsList();
             var open = runs.Where(r => r.MaxParallel is not { } max || max > r.Active).ToDictionary(r => r.Id);
             if (open.Count > 0)
             {
@@ -157,7 +157,7 @@ public static class JobStateRepository
                     WHERE j.run_id IN (SELECT value FROM json_each(@runIds)) AND j.status = 'pending' AND j.kind = 'oneshot'
                       AND {DependenciesSucceeded}
                     ORDER BY j.run_id, j.id
-                    LIMIT @rows
+                    LIMIT {Db.Limit("@rows")}
                     """, new { runIds = "[" + string.Join(",", open.Keys) + "]", rows }, tx)).AsList();
                 foreach (var fromRun in found.GroupBy(c => c.RunId))
                 {
@@ -202,7 +202,7 @@ public static class JobStateRepository
               AND (r.max_parallel IS NULL OR r.max_parallel >
                    (SELECT COUNT(*) FROM jobs a WHERE a.run_id = j.run_id AND a.status IN ('starting', 'running')))
             ORDER BY j.id
-            LIMIT @limit
+            LIMIT {Db.Limit("@limit")}
             """, new { dueBy, limit }, tx)).AsList();
 
     /// <summary>The attempt's processes exist: <c>starting</c> → <c>running</c>, with their identity. Returns the row as changed, or null.</summary>

@@ -45,7 +45,7 @@ public static class LogRepository
             SELECT {Columns} FROM log_chunks
             WHERE job_id = @jobId AND first_seq + line_count - 1 > @afterSeq
             ORDER BY first_seq
-            LIMIT @maxChunks
+            LIMIT {Db.Limit("@maxChunks")}
             """, new { jobId, afterSeq, maxChunks }, tx)).AsList();
 
     /// <summary>Where the next chunk goes in the job's log file: the end of the last committed chunk.</summary>

@@ -40,10 +40,10 @@ public static class ProcessStateRepository
     /// </summary>
     public static Task PruneEventsAsync(IDbTransaction tx, long jobId, DateTimeOffset windowStart) =>
         tx.Connection!.ExecuteAsync(
-            """
+            $"""
             DELETE FROM job_events WHERE job_id = @jobId AND at < @windowStart AND id <=
-                (SELECT id FROM job_events WHERE job_id = @jobId ORDER BY id DESC LIMIT 1 OFFSET @EventsKeptBeyondWindow)
-            """, new { jobId, windowStart, EventsKeptBeyondWindow }, tx);
+                (SELECT id FROM job_events WHERE job_id = @jobId ORDER BY id DESC LIMIT 1 OFFSET {EventsKeptBeyondWindow})
+            """, new { jobId, windowStart }, tx);
 
     /// <summary>Running processes not yet counted as up: the supervisor's readiness check.</summary>
     public static async Task<IReadOnlyList<JobRow>> ListWaitingForReadyAsync(IDbTransaction tx) =>

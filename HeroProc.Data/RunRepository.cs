@@ -52,7 +52,7 @@ public static class RunRepository
         if (filter.Schedule is not null) where.Add("schedule = @Schedule");
         if (filter.Since is not null) where.Add("created_at >= @Since");
         if (filter.Tag is not null) where.Add("EXISTS (SELECT 1 FROM json_each(runs.tags_json) t WHERE t.value = @Tag)");
-        var sql = $"SELECT {Columns} FROM runs {(where.Count > 0 ? "WHERE " + string.Join(" AND ", where) : "")} ORDER BY id DESC LIMIT @limit";
+        var sql = $"SELECT {Columns} FROM runs {(where.Count > 0 ? "WHERE " + string.Join(" AND ", where) : "")} ORDER BY id DESC LIMIT {Db.Limit("@limit")}";
         return (await tx.Connection!.QueryAsync<RunRow>(
             sql, new { beforeId, Status = filter.Status?.ToText(), filter.Service, filter.Schedule, filter.Since, filter.Tag, limit }, tx)).AsList();
     }
@@ -91,12 +91,12 @@ public static class RunRepository
     {
         var connection = tx.Connection!;
         var candidates = (await connection.QueryAsync<(long Id, int Jobs)>(
-            """
+            $"""
             SELECT id, (SELECT COUNT(*) FROM jobs WHERE jobs.run_id = runs.id) FROM runs
             WHERE status IN @statuses AND finished_at IS NOT NULL
               AND (@finishedBefore IS NULL OR finished_at < @finishedBefore)
             ORDER BY id
-            LIMIT @maxRuns
+            LIMIT {Db.Limit("@maxRuns")}
             """, new { statuses = statuses.Select(s => s.ToText()), finishedBefore, maxRuns }, tx)).AsList();
         var runIds = new List<long>();
         var jobs = 0;

@@ -28,7 +28,7 @@ public static class ScheduleRepository
 
     public static async Task<IReadOnlyList<ScheduleRow>> ListAsync(IDbTransaction tx, string? afterName, int limit) =>
         (await tx.Connection!.QueryAsync<ScheduleRow>(
-            $"SELECT {Columns} FROM schedules WHERE (@afterName IS NULL OR name > @afterName) ORDER BY name LIMIT @limit",
+            $"SELECT {Columns} FROM schedules WHERE (@afterName IS NULL OR name > @afterName) ORDER BY name LIMIT {Db.Limit("@limit")}",
             new { afterName, limit }, tx)).AsList();
 
     public static async Task<IReadOnlyList<ScheduleRow>> ListEnabledAsync(IDbTransaction tx) =>

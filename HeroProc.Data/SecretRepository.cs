@@ -37,9 +37,9 @@ public static class SecretRepository
 
     public static async Task<IReadOnlyList<SecretRow>> ListAsync(IDbTransaction tx, string? afterName, int limit) =>
         (await tx.Connection!.QueryAsync<SecretRow>(
-            """
+            $"""
             SELECT name, '' AS value_cipher, created_at, updated_at FROM secrets
-            WHERE (@afterName IS NULL OR name > @afterName) ORDER BY name LIMIT @limit
+            WHERE (@afterName IS NULL OR name > @afterName) ORDER BY name LIMIT {Db.Limit("@limit")}
             """, new { afterName, limit }, tx)).AsList();
 
     public static async Task<bool> DeleteAsync(IDbTransaction tx, string name) =>

@@ -18,7 +18,7 @@ public static class ServiceRepository
             SELECT {Columns} FROM services
             WHERE (@afterName IS NULL OR name > @afterName)
             ORDER BY name
-            LIMIT @limit
+            LIMIT {Db.Limit("@limit")}
             """, new { afterName, limit }, tx)).AsList();
 
     public static async Task<IReadOnlyList<ServiceRow>> GetManyAsync(IDbTransaction tx, IReadOnlyCollection<string> names) =>
@@ -79,10 +79,10 @@ public static class ServiceRepository
             """, new { service, state, action, at, detail }, tx);
         if (id is not null)
             await tx.Connection!.ExecuteAsync(
-                """
+                $"""
                 DELETE FROM service_events WHERE service_id = @id AND id <=
-                    (SELECT id FROM service_events WHERE service_id = @id ORDER BY id DESC LIMIT 1 OFFSET @EventsKept)
-                """, new { id, EventsKept }, tx);
+                    (SELECT id FROM service_events WHERE service_id = @id ORDER BY id DESC LIMIT 1 OFFSET {EventsKept})
+                """, new { id }, tx);
     }
 
     public static async Task<IReadOnlyList<ServiceEventRow>> EventsAsync(IDbTransaction tx, string service) =>
