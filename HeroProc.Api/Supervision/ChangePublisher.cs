@@ -15,15 +15,11 @@ namespace HeroProc.Api.Supervision;
 /// </summary>
 public sealed class ChangePublisher(EventHub hub, ServiceStatusReader statuses, ILogger<ChangePublisher> logger)
 {
-    /// <returns>The jobs' rows, as published.</returns>
-    public async Task<IReadOnlyList<JobRow>> PublishAsync(IDbTransaction tx, IReadOnlyCollection<long> jobIds, IReadOnlyCollection<long> runIds,
-        IReadOnlyCollection<string>? serviceNames = null)
-    {
+    /// <summary>Reads the jobs, runs and services as <paramref name="tx"/> leaves them, and publishes them once it commits.</summary>
+    public async Task PublishAsync(IDbTransaction tx, IReadOnlyCollection<long> jobIds, IReadOnlyCollection<long> runIds,
+        IReadOnlyCollection<string>? serviceNames = null) =>
         // Each in one statement, whatever the number of changes.
-        var jobs = jobIds.Count == 0 ? [] : await JobRepository.GetManyAsync(tx, jobIds);
-        await PublishRowsAsync(tx, jobs, await ReadRunsAsync(tx, runIds), serviceNames);
-        return jobs;
-    }
+        await PublishRowsAsync(tx, jobIds.Count == 0 ? [] : await JobRepository.GetManyAsync(tx, jobIds), await ReadRunsAsync(tx, runIds), serviceNames);
 
     /// <summary>Publishes, once <paramref name="tx"/> commits, rows the caller holds as the transaction left them.</summary>
     public async Task PublishRowsAsync(IDbTransaction tx, IReadOnlyList<JobRow> jobs, IReadOnlyList<RunState> runs,

@@ -19,7 +19,8 @@ public sealed class SubmitScenario : Scenario
     public override string Method =>
         $"{Clients} concurrent HTTP clients POST /api/runs (10 inline `true` jobs, no idempotency key) in a closed loop for a fixed time, " +
         "with the server paused (`POST /api/system/pause`) so that the runs are stored but not executed. Limit: a temporary database " +
-        "created by HeroProc.Data's migrations, opened through HeroProc.Data's `Db` (so the same pragmas: WAL, `synchronous=FULL`, " +
+        "created by HeroProc.Data's migrations, opened through HeroProc.Data's `Db` (so the same pragmas: WAL, `synchronous=FULL`, which syncs each commit to disk as the " +
+        "server's answered writes are, " +
         $"foreign keys), {Clients} writer tasks each committing `BEGIN IMMEDIATE`; INSERT the run, its 10 jobs and their 10 `pending` " +
         "job_events (the SQL of `RunRepository.InsertAsync`, with the spec_json the server stored); COMMIT, with prepared commands on " +
         "open connections, for the same time, once with the writers contending through SQLite's busy handler (`busy_timeout`) and once " +
@@ -96,7 +97,7 @@ public sealed class SubmitScenario : Scenario
             context.Report.Note(Name, $"each submit is one write transaction of its own ({1 + 2 * JobsPerRun} rows), answered after its commit; " +
                 $"{Clients} clients in a closed loop wait {Clients} / throughput on average: {1000.0 * Clients / hero:0.0} ms at {hero:0} runs/s. " +
                 $"A p99 under 25 ms needs a mean well under it, so well over {Clients * 1000 / 25} runs/s; raw SQLite commits {limit:0} runs/s here " +
-                $"with the same durability (synchronous={(BenchServer.Durability == Durability.Full ? "FULL" : "NORMAL")}), one transaction each.");
+                $"with the same durability ({(BenchServer.Durability == Durability.Full ? "each commit on disk before it is answered: synchronous=FULL" : "synchronous=NORMAL")}), one transaction each.");
             context.Report.Note(Name, $"CPU per submitted run (median of repeats): the server {Stats.Median(serverCpu):0.00} ms, the bench's own clients " +
                 $"{Stats.Median(clientCpu):0.00} ms, on {Environment.ProcessorCount} cores shared by both.");
             var (single, singleElapsed, singleLatencies) = await SubmitLoadAsync(server.Api, body, duration / 2, ct, clients: 1);
