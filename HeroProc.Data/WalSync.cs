@@ -76,6 +76,9 @@ sealed class WalSync(string databasePath) : IDisposable
     /// <summary>fsync of the WAL file, through a descriptor kept open until SQLite replaces the file (a new inode).</summary>
     void SyncWal()
     {
+        // SQLite removes the WAL (when its last connection closes) only once it is checkpointed into the database file, synced.
+        if (!File.Exists(_walPath))
+            return;
         var inode = Inode(_walPath);
         if (_wal < 0 || inode != _walInode)
         {

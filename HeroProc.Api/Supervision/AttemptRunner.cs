@@ -254,14 +254,13 @@ public sealed class AttemptRunner(
         var pass = ingestor.Read(final: false);
         if (pass.HasProgress)
         {
-            // Not durable: a power cut ends the running attempt anyway (recorded lost at the next boot, without its
-            // unsynced spool), and its end commits durably with all of its output.
+            // Durable, as the log file's bytes are (synced by the pass): a job lost to a power cut keeps the output it had stored.
             var dropped = await db.InTransactionAsync(async tx =>
             {
                 await LogRepository.CommitAsync(tx, ingestor.JobId, pass.Chunks, ingestor.ForStorage(pass.State));
                 CountIngested(tx, pass);
                 return await retention.TrimJobAsync(tx, ingestor.JobId);
-            }, durable: false);
+            });
             ingestor.Complete(pass);
             retention.Free(dropped);
             logSignals.Notify(ingestor.JobId);
