@@ -4,7 +4,7 @@ namespace HeroProc.Api.Supervision;
 
 /// <summary>
 /// The few POSIX calls .NET does not offer: signals to a pid of our choosing (Process.Kill only sends
-/// SIGKILL), a plain rename, and emptying a file by path, and process identity from /proc.
+/// SIGKILL), a plain rename, emptying a file by path, and process identity from /proc.
 /// </summary>
 public static partial class Native
 {
