@@ -168,7 +168,10 @@ public sealed class Db : IDisposable
             // journal_mode is persistent and cannot change inside a transaction.
             using var command = connection.CreateCommand();
             command.CommandText = "PRAGMA journal_mode=WAL;";
-            await command.ExecuteNonQueryAsync(ct);
+            // Commits rely on WAL mode: without it, synchronous=NORMAL (GroupCommit) could corrupt the file on power loss.
+            var mode = await command.ExecuteScalarAsync(ct) as string;
+            if (!"wal".Equals(mode, StringComparison.OrdinalIgnoreCase))
+                throw new InvalidOperationException($"SQLite could not put {DatabasePath} in WAL mode (journal_mode is '{mode}')");
         }
         await InTransactionAsync(tx => Migrations.ApplyAsync(tx, ct), ct);
     }

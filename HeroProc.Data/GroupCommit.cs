@@ -34,7 +34,7 @@ sealed class GroupCommit(Db db) : IDisposable
 
     readonly Lock _lock = new();
     readonly Queue<Unit> _queue = new();
-    readonly WalSync _sync = new(db.DatabasePath);
+    readonly WalSync _sync = new();
 
     public long DiskSyncs => _sync.Syncs;
     bool _writing;
@@ -93,6 +93,7 @@ sealed class GroupCommit(Db db) : IDisposable
                 _writer = new CachingConnection(await db.OpenAsync(CancellationToken.None));
                 // Commits do not wait for the disk under the write lock: the units that must be durable wait for WalSync.
                 Execute(_writer, "PRAGMA synchronous=NORMAL");
+                _sync.Track(SQLitePCL.raw.sqlite3_db_filename(_writer.Inner.Handle, "main").utf8_to_string());
             }
             var connection = _writer.Inner;
             // Begun and committed by kept statements (a SqliteTransaction compiles both anew each time), so no
@@ -135,12 +136,18 @@ sealed class GroupCommit(Db db) : IDisposable
         catch (Exception e)
         {
             // Nothing of the batch commits; the connection is replaced, in case the failure left it in a bad state.
-            try
+            if (_writer is not null)
             {
-                if (_writer is not null && InTransaction(_writer.Inner))
-                    Execute(_writer, "ROLLBACK");
+                try
+                {
+                    if (InTransaction(_writer.Inner))
+                        Execute(_writer, "ROLLBACK");
+                }
+                catch (SqliteException) { }
+                // Microsoft.Data.Sqlite does not know of the transaction it began: a handle still in it must not go back to its pool.
+                if (InTransaction(_writer.Inner))
+                    SqliteConnection.ClearPool(_writer.Inner);
             }
-            catch (SqliteException) { }
             _writer?.Dispose();
             _writer = null;
             foreach (var unit in batch)
@@ -171,7 +178,6 @@ sealed class GroupCommit(Db db) : IDisposable
                 return;
             _writer?.Dispose();
             _writer = null;
-            _sync.Dispose();
         }
     }
 

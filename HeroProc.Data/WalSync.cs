@@ -11,19 +11,23 @@ namespace HeroProc.Data;
 /// began after their commit has returned. That is what FULL does, with the wait moved off the write lock;
 /// commits made while one sync runs share the next.
 /// </summary>
-sealed class WalSync(string databasePath) : IDisposable
+sealed class WalSync
 {
-    readonly string _walPath = databasePath + "-wal";
     readonly Lock _lock = new();
     List<(TaskCompletionSource<object?> Done, object? Result)> _waiting = [];
     bool _syncing;
-    int _wal = -1;
-    long _walInode = -1;
-
+    string? _databaseFile;
     long _syncs;
+
+    // A sync that failed may have lost WAL pages the kernel then reports clean; the WAL's frames chain by checksum, so
+    // every later commit could be lost with them. From the first failure on, no commit is reported durable again.
+    Exception? _failed;
 
     /// <summary>The syncs done so far: one per batch of commits waiting for the disk.</summary>
     public long Syncs => Interlocked.Read(ref _syncs);
+
+    /// <summary>The database file as SQLite opened it (links resolved): its WAL is this name with "-wal".</summary>
+    public void Track(string databaseFile) => Volatile.Write(ref _databaseFile, databaseFile);
 
     /// <summary>Completes <paramref name="done"/> with <paramref name="result"/> once the commit just made is on disk.</summary>
     public void CompleteWhenDurable(TaskCompletionSource<object?> done, object? result)
@@ -53,79 +57,55 @@ sealed class WalSync(string databasePath) : IDisposable
                 (batch, _waiting) = (_waiting, []);
             }
             // Every commit in the batch wrote its frames before it was queued, so this sync covers them all.
-            Exception? failure = null;
             try
             {
-                SyncWal();
+                if (_failed is not null)
+                    throw _failed;
+                Sync();
                 Interlocked.Increment(ref _syncs);
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            catch (Exception e)
             {
-                failure = new IOException($"The commit is applied but could not be synced to disk: {e.Message}", e);
+                // Whatever went wrong, every waiter hears it, and the loop goes on: no durable write may wait forever.
+                _failed ??= new IOException($"A commit is applied but could not be synced to disk: {e.Message}", e);
             }
             foreach (var (done, result) in batch)
             {
-                if (failure is null)
+                if (_failed is null)
                     done.TrySetResult(result);
                 else
-                    done.TrySetException(failure);
+                    done.TrySetException(_failed);
             }
         }
     }
 
-    /// <summary>fsync of the WAL file, through a descriptor kept open until SQLite replaces the file (a new inode).</summary>
-    void SyncWal()
+    /// <summary>
+    /// fsync of the WAL file and of its directory (a WAL created since the last sync must not vanish with a power
+    /// cut). With no WAL (SQLite removes it at its last close, checkpointed into the database), the database file.
+    /// </summary>
+    void Sync()
     {
-        // SQLite removes the WAL (when its last connection closes) only once it is checkpointed into the database file, synced.
-        if (!File.Exists(_walPath))
-            return;
-        var inode = Inode(_walPath);
-        if (_wal < 0 || inode != _walInode)
-        {
-            if (_wal >= 0)
-                close(_wal);
-            _wal = Open(_walPath);
-            _walInode = inode;
-            // A new WAL file's directory entry must reach the disk too, or the file may be gone after a power cut.
-            var directory = Open(Path.GetDirectoryName(Path.GetFullPath(_walPath))!);
-            try { Fsync(directory); }
-            finally { close(directory); }
-        }
-        Fsync(_wal);
+        var database = Volatile.Read(ref _databaseFile) ?? throw new InvalidOperationException("no database file to sync");
+        var wal = database + "-wal";
+        SyncFile(File.Exists(wal) ? wal : database);
+        SyncFile(Path.GetDirectoryName(database)!);
     }
 
-    /// <summary>Closes the WAL's descriptor; left to the process's end if a sync is under way.</summary>
-    public void Dispose()
-    {
-        lock (_lock)
-        {
-            if (_syncing || _wal < 0)
-                return;
-            close(_wal);
-            _wal = -1;
-        }
-    }
-
-    /// <summary>st_ino of stat(2): the second 64-bit field of struct stat on x86-64 and arm64 alike.</summary>
-    static long Inode(string path)
-    {
-        var status = new byte[256];  // larger than struct stat
-        if (stat(path, status) != 0)
-            throw new IOException($"stat {path}: errno {Marshal.GetLastPInvokeError()}");
-        return BitConverter.ToInt64(status, 8);
-    }
-
-    static int Open(string path)
+    static void SyncFile(string path)
     {
         const int readOnly = 0, closeOnExec = 0x80000;  // the same on x86-64 and arm64
         var fd = open(path, readOnly | closeOnExec);
-        return fd >= 0 ? fd : throw new IOException($"open {path}: errno {Marshal.GetLastPInvokeError()}");
-    }
-
-    static void Fsync(int fd)
-    {
-        if (fsync(fd) != 0)
-            throw new IOException($"fsync: errno {Marshal.GetLastPInvokeError()}");
+        if (fd < 0)
+            throw new IOException($"open {path}: errno {Marshal.GetLastPInvokeError()}");
+        try
+        {
+            if (fsync(fd) != 0)
+                throw new IOException($"fsync {path}: errno {Marshal.GetLastPInvokeError()}");
+        }
+        finally
+        {
+            close(fd);
+        }
     }
 
     [DllImport("libc", SetLastError = true)]
@@ -136,7 +116,4 @@ sealed class WalSync(string databasePath) : IDisposable
 
     [DllImport("libc", SetLastError = true)]
     static extern int fsync(int fd);
-
-    [DllImport("libc", SetLastError = true)]
-    static extern int stat(string path, byte[] status);
 }

@@ -38,7 +38,7 @@ public sealed class EventHub
     {
         lock (_lock)
         {
-            var change = new ChangeEvent(++_lastId, type, () => JsonSerializer.Serialize(value, value.GetType(), ApiJson.Options));
+            var change = new ChangeEvent(++_lastId, type, () => Serialize(value));
             _recent.Enqueue(change);
             if (_recent.Count > BufferSize)
                 _recent.Dequeue();
@@ -50,6 +50,22 @@ public sealed class EventHub
                     _subscribers.RemoveAt(i);
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// The object as JSON; one that cannot be serialized becomes an error object, so that it cannot break every
+    /// subscriber's stream (and every reconnect's replay) where it stands.
+    /// </summary>
+    static string Serialize(object value)
+    {
+        try
+        {
+            return JsonSerializer.Serialize(value, value.GetType(), ApiJson.Options);
+        }
+        catch (Exception e) when (e is NotSupportedException or InvalidOperationException or ArgumentException)
+        {
+            return JsonSerializer.Serialize(new { error = $"this change could not be serialized: {e.Message}" }, ApiJson.Options);
         }
     }
 
