@@ -35,13 +35,14 @@ sealed class GroupCommit(Db db) : IDisposable
     readonly Lock _lock = new();
     readonly Queue<Unit> _queue = new();
     readonly WalSync _sync = new();
-
-    public long DiskSyncs => _sync.Syncs;
     bool _writing;
 
     // The writer's own connection, kept open with its compiled statements (CachingConnection); only the
     // current writer touches it. Replaced after a failed batch, in case the failure left it in a bad state.
     CachingConnection? _writer;
+
+    /// <summary>The disk syncs that made durable commits durable so far (Db.DiskSyncs).</summary>
+    public long DiskSyncs => _sync.Syncs;
 
     public async Task<object?> RunAsync(Func<IDbTransaction, Task<object?>> work, bool durable, CancellationToken ct)
     {
